@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * Contracts between the state machine and the step Lambdas.
+ * The state machine passes each step `{ dryRun, mode, target }` where `target`
+ * is a slice of the deployed targets (never execution input).
+ */
+
+// ---- execution input ------------------------------------------------------
+
+export const TriggerSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('manual') }),
+  z.strictObject({
+    type: z.literal('alarm'),
+    alarmName: z.string().min(1).max(255),
+    time: z.iso.datetime({ offset: true }),
+  }),
+]);
+
+export const CutoverInputSchema = z.strictObject({
+  mode: z.enum(['emergency', 'planned']),
+  dryRun: z.boolean(),
+  reason: z.string().trim().min(1, 'reason must say why the cutover runs').max(1000),
+  requestedBy: z.string().trim().min(1).max(200).optional(),
+  trigger: TriggerSchema.optional(),
+});
+export type CutoverInput = z.infer<typeof CutoverInputSchema>;
+export type CutoverMode = CutoverInput['mode'];
+
+// ---- deployed targets (baked into the state machine definition) -----------
+
+const nonEmpty = z.string().min(1);
+
+export const RdsTargetSchema = z.strictObject({
+  replicaInstanceId: nonEmpty,
+  primaryInstanceId: nonEmpty,
+  primaryRegion: nonEmpty,
+  /** RPO budget in planned mode (I7). */
+  maxReplicaLagSeconds: z.number().nonnegative(),
+});
+export type RdsTarget = z.infer<typeof RdsTargetSchema>;
+
+export const TableTargetSchema = z.strictObject({
+  tableName: nonEmpty,
+  primaryRegion: nonEmpty,
+  standbyRegion: nonEmpty,
+});
+export type TableTarget = z.infer<typeof TableTargetSchema>;
+
+export const EksTargetSchema = z.strictObject({
+  clusterName: nonEmpty,
+  namespace: nonEmpty,
+  configMapName: nonEmpty,
+  deploymentName: nonEmpty,
+  /** The ConfigMap keys and values the Auth service must read in the standby Region. */
+  configMapData: z.record(z.string(), z.string()),
+});
+export type EksTarget = z.infer<typeof EksTargetSchema>;
+
+export const BehaviorTargetSchema = z.strictObject({
+  /** `*` is the default cache behaviour; anything else is a cache behaviour's PathPattern. */
+  pathPattern: nonEmpty,
+  drOriginId: nonEmpty,
+  dependsOnApi: z.boolean(),
+});
+export type BehaviorTarget = z.infer<typeof BehaviorTargetSchema>;
+
+export const DistributionTargetSchema = z.strictObject({
+  distributionId: nonEmpty,
+  behaviors: z.array(BehaviorTargetSchema),
+});
+export type DistributionTarget = z.infer<typeof DistributionTargetSchema>;
+
+export const AliasTargetSchema = z.strictObject({
+  dnsName: nonEmpty,
+  hostedZoneId: nonEmpty,
+  evaluateTargetHealth: z.boolean(),
+});
+
+export const RecordTargetSchema = z.strictObject({
+  hostedZoneId: nonEmpty,
+  name: nonEmpty,
+  type: z.enum(['A', 'AAAA']),
+  aliasTarget: AliasTargetSchema,
+});
+export type RecordTarget = z.infer<typeof RecordTargetSchema>;
+
+export const EndpointTargetSchema = z.strictObject({
+  url: z.url(),
+  expectStatus: z.number().int().min(100).max(599),
+  timeoutMs: z.number().int().positive(),
+});
+export type EndpointTarget = z.infer<typeof EndpointTargetSchema>;
+
+export const PreflightTargetSchema = z.strictObject({
+  standbyRegion: nonEmpty,
+  replicaInstanceId: nonEmpty,
+  tables: z.array(nonEmpty),
+  clusterName: nonEmpty,
+  certificateArn: nonEmpty,
+  userPoolId: nonEmpty,
+  appClientId: nonEmpty,
+  /** Emergency mode reports lag above this as a warning; planned mode as a blocker. */
+  maxReplicaLagSeconds: z.number().nonnegative(),
+});
+export type PreflightTarget = z.infer<typeof PreflightTargetSchema>;
+
+// ---- step input and output ------------------------------------------------
+
+/** Builds the `{ dryRun, mode, target }` schema every step validates at its boundary. */
+export function stepInput<T extends z.ZodType>(target: T) {
+  return z.object({
+    dryRun: z.boolean(),
+    mode: z.enum(['emergency', 'planned']),
+    target,
+  });
+}
+
+/** One change a step made, or would make in a dry run. */
+export const ChangeSchema = z.strictObject({
+  resource: z.string(),
+  action: z.string(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+});
+export type Change = z.infer<typeof ChangeSchema>;
+
+/**
+ * - `changed`: the step made its change now;
+ * - `already-done`: the desired state was already there (idempotent re-run);
+ * - `would-change`: dry run, `changes` lists what a real run would do;
+ * - `verified`: a read-only check passed.
+ */
+export type Outcome = 'changed' | 'already-done' | 'would-change' | 'verified';
+
+export interface StepResult {
+  step: string;
+  outcome: Outcome;
+  changes: Change[];
+  /** Added by the handler middleware from the step clock. */
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Result of a poll (check) step: `done` ends the loop, `attempt` counts polls for the bound. */
+export interface PollResult {
+  step: string;
+  done: boolean;
+  attempt: number;
+  status: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export const PollInputSchema = <T extends z.ZodType>(target: T) =>
+  stepInput(target).extend({
+    /** The previous poll's attempt number, 0 before the first poll. */
+    attempt: z.number().int().nonnegative().default(0),
+  });

@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest'],
+  },
+  // @kubernetes/client-node 2.x and aws-local-stepfunctions are ESM: let swc transform them.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|aws-local-stepfunctions)/)',
+  ],
+  testTimeout: 60000,
+};

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import type {
+  BehaviorTarget,
+  DistributionTarget,
+  EksTarget,
+  EndpointTarget,
+  PreflightTarget,
+  RdsTarget,
+  RecordTarget,
+  TableTarget,
+} from '../functions/shared/contracts';
+
+const id = z.string().trim().min(1);
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region code such as ap-northeast-1');
+const seconds = z.number().int().positive();
+
+const PollSchema = z.strictObject({
+  intervalSeconds: seconds,
+  maxAttempts: z.number().int().positive().max(500),
+});
+
+/** The typed per-environment configuration. Every target the cutover touches comes from here. */
+export const EnvironmentConfigSchema = z
+  .strictObject({
+    name: z.enum(['staging', 'prod']),
+    /** 12-digit account id; from `-c account=` or CDK_DEFAULT_ACCOUNT, never committed. */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    primaryRegion: region,
+    standbyRegion: region,
+    rds: z.strictObject({
+      primaryInstanceId: id,
+      replicaInstanceId: id,
+      /** RPO budget: planned mode waits until ReplicaLag is at or under this (I7). */
+      maxReplicaLagSeconds: z.number().nonnegative().default(0),
+      /** Planned mode: how long promotion may wait for lag to drain (retries of the lag check). */
+      lagWait: PollSchema,
+      promotionPoll: PollSchema,
+    }),
+    dynamodb: z.strictObject({
+      tables: z.array(id).min(1),
+    }),
+    eks: z.strictObject({
+      clusterName: id,
+      namespace: id,
+      configMapName: id,
+      deploymentName: id,
+      /** Kubernetes group the cutover role's EKS access entry maps to; bind it with k8s/auth-cutover-rbac.yaml. */
+      kubernetesGroup: id,
+      configMapData: z.record(z.string().min(1), z.string()).refine((d) => Object.keys(d).length > 0, 'must set at least one key'),
+      rolloutPoll: PollSchema,
+    }),
+    cognito: z.strictObject({
+      userPoolId: id,
+      appClientId: id,
+    }),
+    /** The standby Region's ACM certificate id (the ARN is built with the deploy account). */
+    certificateId: id,
+    cloudfront: z.strictObject({
+      distributionId: id,
+      behaviors: z
+        .array(
+          z.strictObject({
+            pathPattern: id,
+            drOriginId: id,
+            dependsOnApi: z.boolean(),
+          }),
+        )
+        .min(1),
+      deployPoll: PollSchema,
+    }),
+    route53: z.strictObject({
+      hostedZoneId: id,
+      records: z.array(z.strictObject({ name: id, type: z.enum(['A', 'AAAA']) })).min(1),
+      /** The Tokyo ALB the records switch to. */
+      aliasTarget: z.strictObject({
+        dnsName: id,
+        hostedZoneId: id,
+        evaluateTargetHealth: z.boolean().default(true),
+      }),
+      syncPoll: PollSchema,
+    }),
+    endpoint: z.strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      expectStatus: z.number().int().min(100).max(599).default(200),
+      timeoutMs: z.number().int().positive().default(5000),
+      maxAttempts: z.number().int().positive().default(5),
+    }),
+    slack: z.strictObject({
+      webhookSecretName: id,
+    }),
+    limits: z.strictObject({
+      /** Whole-execution timeout; also the lock's expiry, so a timed-out run cannot hold the lock forever. */
+      executionTimeoutMinutes: z.number().int().positive().max(24 * 60),
+      taskTimeoutSeconds: seconds.max(900),
+    }),
+  })
+  .refine((c) => c.primaryRegion !== c.standbyRegion, {
+    message: 'primaryRegion and standbyRegion must differ',
+    path: ['standbyRegion'],
+  });
+
+export type EnvironmentConfigInput = z.input<typeof EnvironmentConfigSchema>;
+export type EnvironmentConfig = z.output<typeof EnvironmentConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates one environment's config; the error names the environment and every bad field. */
+export function parseConfig(envName: string, raw: unknown): EnvironmentConfig {
+  const parsed = EnvironmentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = parsed.error.issues
+      .map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+      .join('\n');
+    throw new ConfigError(`Invalid config for environment '${envName}':\n${fields}`);
+  }
+  return parsed.data;
+}
+
+/** The deployed targets, as the state machine hands them to the steps. */
+export interface RuntimeTargets {
+  environment: string;
+  rds: RdsTarget;
+  tables: TableTarget[];
+  eks: EksTarget;
+  staticEdge: DistributionTarget;
+  apiEdge: DistributionTarget;
+  records: RecordTarget[];
+  endpoint: EndpointTarget;
+  preflight: PreflightTarget;
+}
+
+/** `certificateArn` is built by the stack from the deploy account and `certificateId`. */
+export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: string): RuntimeTargets {
+  const behaviors = (dependsOnApi: boolean): BehaviorTarget[] =>
+    config.cloudfront.behaviors.filter((b) => b.dependsOnApi === dependsOnApi);
+  return {
+    environment: config.name,
+    rds: {
+      replicaInstanceId: config.rds.replicaInstanceId,
+      primaryInstanceId: config.rds.primaryInstanceId,
+      primaryRegion: config.primaryRegion,
+      maxReplicaLagSeconds: config.rds.maxReplicaLagSeconds,
+    },
+    tables: config.dynamodb.tables.map((tableName) => ({
+      tableName,
+      primaryRegion: config.primaryRegion,
+      standbyRegion: config.standbyRegion,
+    })),
+    eks: {
+      clusterName: config.eks.clusterName,
+      namespace: config.eks.namespace,
+      configMapName: config.eks.configMapName,
+      deploymentName: config.eks.deploymentName,
+      configMapData: config.eks.configMapData,
+    },
+    staticEdge: { distributionId: config.cloudfront.distributionId, behaviors: behaviors(false) },
+    apiEdge: { distributionId: config.cloudfront.distributionId, behaviors: behaviors(true) },
+    records: config.route53.records.map((r) => ({
+      hostedZoneId: config.route53.hostedZoneId,
+      name: r.name,
+      type: r.type,
+      aliasTarget: config.route53.aliasTarget,
+    })),
+    endpoint: {
+      url: config.endpoint.url,
+      expectStatus: config.endpoint.expectStatus,
+      timeoutMs: config.endpoint.timeoutMs,
+    },
+    preflight: {
+      standbyRegion: config.standbyRegion,
+      replicaInstanceId: config.rds.replicaInstanceId,
+      tables: config.dynamodb.tables,
+      clusterName: config.eks.clusterName,
+      certificateArn,
+      userPoolId: config.cognito.userPoolId,
+      appClientId: config.cognito.appClientId,
+      maxReplicaLagSeconds: config.rds.maxReplicaLagSeconds,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { EnvironmentConfigInput } from '../config';
+
+/** The portforge production topology: Seoul primary, Tokyo warm standby. */
+export const prod: EnvironmentConfigInput = {
+  name: 'prod',
+  primaryRegion: 'ap-northeast-2',
+  standbyRegion: 'ap-northeast-1',
+  rds: {
+    primaryInstanceId: 'portforge-test-rds',
+    replicaInstanceId: 'portforge-dr-rds-replica',
+    maxReplicaLagSeconds: 0,
+    lagWait: { intervalSeconds: 15, maxAttempts: 40 },
+    promotionPoll: { intervalSeconds: 30, maxAttempts: 60 },
+  },
+  dynamodb: { tables: ['team_chats_ddb', 'chat_rooms_ddb'] },
+  eks: {
+    clusterName: 'portforge-dr-cluster',
+    namespace: 'portforge',
+    configMapName: 'auth-config',
+    deploymentName: 'auth',
+    kubernetesGroup: 'dr-cutover',
+    configMapData: {
+      AWS_REGION: 'ap-northeast-1',
+      COGNITO_REGION: 'ap-northeast-1',
+      COGNITO_USER_POOL_ID: 'ap-northeast-1_PortforgeDR',
+      COGNITO_APP_CLIENT_ID: 'portforge-dr-client',
+    },
+    rolloutPoll: { intervalSeconds: 10, maxAttempts: 60 },
+  },
+  cognito: { userPoolId: 'ap-northeast-1_PortforgeDR', appClientId: 'portforge-dr-client' },
+  certificateId: 'portforge-dr-wildcard',
+  cloudfront: {
+    distributionId: 'E2PORTFORGEPROD',
+    behaviors: [
+      { pathPattern: '*', drOriginId: 'portforge-front-dr', dependsOnApi: false },
+      { pathPattern: '/assets/*', drOriginId: 'portforge-front-dr', dependsOnApi: false },
+      { pathPattern: '/api/*', drOriginId: 'portforge-alb-tokyo', dependsOnApi: true },
+    ],
+    deployPoll: { intervalSeconds: 30, maxAttempts: 40 },
+  },
+  route53: {
+    hostedZoneId: 'Z0PORTFORGEORG',
+    records: [
+      { name: 'api.portforge.org', type: 'A' },
+      { name: 'auth.portforge.org', type: 'A' },
+    ],
+    aliasTarget: {
+      dnsName: 'portforge-dr-alb-123456789.ap-northeast-1.elb.amazonaws.com',
+      hostedZoneId: 'Z14GRHDCWA56QT',
+      evaluateTargetHealth: true,
+    },
+    syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
+  },
+  endpoint: { url: 'https://api.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
+  slack: { webhookSecretName: 'portforge/slack-webhook' },
+  limits: { executionTimeoutMinutes: 90, taskTimeoutSeconds: 60 },
+};

@@ -1,0 +1,53 @@
+import type { EnvironmentConfigInput } from '../config';
+
+/** The portforge staging topology: the same shape as prod with staging names, used for dry runs and drills. */
+export const staging: EnvironmentConfigInput = {
+  name: 'staging',
+  primaryRegion: 'ap-northeast-2',
+  standbyRegion: 'ap-northeast-1',
+  rds: {
+    primaryInstanceId: 'portforge-stg-rds',
+    replicaInstanceId: 'portforge-stg-dr-rds-replica',
+    maxReplicaLagSeconds: 0,
+    lagWait: { intervalSeconds: 15, maxAttempts: 20 },
+    promotionPoll: { intervalSeconds: 30, maxAttempts: 60 },
+  },
+  dynamodb: { tables: ['team_chats_ddb_stg', 'chat_rooms_ddb_stg'] },
+  eks: {
+    clusterName: 'portforge-stg-dr-cluster',
+    namespace: 'portforge',
+    configMapName: 'auth-config',
+    deploymentName: 'auth',
+    kubernetesGroup: 'dr-cutover',
+    configMapData: {
+      AWS_REGION: 'ap-northeast-1',
+      COGNITO_REGION: 'ap-northeast-1',
+      COGNITO_USER_POOL_ID: 'ap-northeast-1_PortforgeStgDR',
+      COGNITO_APP_CLIENT_ID: 'portforge-stg-dr-client',
+    },
+    rolloutPoll: { intervalSeconds: 10, maxAttempts: 60 },
+  },
+  cognito: { userPoolId: 'ap-northeast-1_PortforgeStgDR', appClientId: 'portforge-stg-dr-client' },
+  certificateId: 'portforge-stg-dr-wildcard',
+  cloudfront: {
+    distributionId: 'E2PORTFORGESTG',
+    behaviors: [
+      { pathPattern: '*', drOriginId: 'portforge-front-dr', dependsOnApi: false },
+      { pathPattern: '/api/*', drOriginId: 'portforge-alb-tokyo', dependsOnApi: true },
+    ],
+    deployPoll: { intervalSeconds: 30, maxAttempts: 40 },
+  },
+  route53: {
+    hostedZoneId: 'Z0PORTFORGESTG',
+    records: [{ name: 'api.staging.portforge.org', type: 'A' }],
+    aliasTarget: {
+      dnsName: 'portforge-stg-dr-alb-123456789.ap-northeast-1.elb.amazonaws.com',
+      hostedZoneId: 'Z14GRHDCWA56QT',
+      evaluateTargetHealth: true,
+    },
+    syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
+  },
+  endpoint: { url: 'https://api.staging.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
+  slack: { webhookSecretName: 'portforge-staging/slack-webhook' },
+  limits: { executionTimeoutMinutes: 90, taskTimeoutSeconds: 60 },
+};
