@@ -7,9 +7,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest'],
   },
-  // @kubernetes/client-node 2.x and aws-local-stepfunctions are ESM: let swc transform them.
+  // @middy/core 6, @kubernetes/client-node 2.x and aws-local-stepfunctions are ESM-only: let swc transform them.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|aws-local-stepfunctions)/)',
+    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|aws-local-stepfunctions)/)',
   ],
   testTimeout: 60000,
 };

@@ -157,3 +157,72 @@ export const PollInputSchema = <T extends z.ZodType>(target: T) =>
     /** The previous poll's attempt number, 0 before the first poll. */
     attempt: z.number().int().nonnegative().default(0),
   });
+
+// ---- validated execution input as the steps see it ------------------------
+
+export const ValidatedInputSchema = z.object({
+  mode: z.enum(['emergency', 'planned']),
+  dryRun: z.boolean(),
+  reason: z.string(),
+  requestedBy: z.string(),
+  trigger: TriggerSchema,
+});
+export type ValidatedInput = z.infer<typeof ValidatedInputSchema>;
+
+// ---- cutover events (SNS topic → Slack) -----------------------------------
+
+export const CUTOVER_EVENT_TYPES = [
+  'cutover.started',
+  'cutover.stage-completed',
+  'cutover.approval-needed',
+  'cutover.failed',
+  'cutover.succeeded',
+  'cutover.dry-run-plan',
+] as const;
+export type CutoverEventType = (typeof CUTOVER_EVENT_TYPES)[number];
+
+export const StepTimingSchema = z.object({
+  step: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationSeconds: z.number(),
+  outcomes: z.array(z.string()),
+});
+export type StepTiming = z.infer<typeof StepTimingSchema>;
+
+export const CutoverReportSchema = z.object({
+  environment: z.string(),
+  executionId: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  mode: z.enum(['emergency', 'planned']),
+  dryRun: z.boolean(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** Seconds from the trigger (alarm time, else execution start) to the end of the run. */
+  rtoSeconds: z.number(),
+  /** Replica lag at promotion: the data-loss window estimate. Null when unknown. */
+  rpoSeconds: z.number().nullable(),
+  steps: z.array(StepTimingSchema),
+  changes: z.array(ChangeSchema),
+  failure: z
+    .object({
+      stage: z.string(),
+      step: z.string().nullable(),
+      error: z.string(),
+      cause: z.string(),
+      nextSteps: z.array(z.string()),
+    })
+    .nullable(),
+});
+export type CutoverReport = z.infer<typeof CutoverReportSchema>;
+
+export const CutoverEventSchema = z.object({
+  type: z.enum(CUTOVER_EVENT_TYPES),
+  environment: z.string(),
+  executionId: z.string(),
+  at: z.string(),
+  input: ValidatedInputSchema,
+  stage: z.string().optional(),
+  report: CutoverReportSchema.optional(),
+});
+export type CutoverEvent = z.infer<typeof CutoverEventSchema>;

@@ -31,6 +31,8 @@ export function defineStep<S extends z.ZodType, R extends object>(
       return { ...result, startedAt, finishedAt: clock.now().toISOString() };
     } catch (error) {
       const named = toStepError(error);
+      // Lambda reports only errorType and errorMessage, so the message names the step for the failure report.
+      if (!named.message.startsWith(`[${step}]`)) named.message = `[${step}] ${named.message}`;
       logger.error('step failed', { step, errorName: named.name, errorMessage: named.message });
       throw named;
     }

@@ -1,0 +1,24 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { clock } from '../shared/clock';
+import { readEnv } from '../shared/env';
+import { defineStep } from '../shared/handler';
+import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
+
+const env = readEnv(
+  z.object({
+    LOCK_TABLE_NAME: z.string().min(1),
+    LOCK_TTL_SECONDS: z.coerce.number().int().positive(),
+  }),
+);
+
+const deps: LockDeps = {
+  ddb: new DynamoDBClient({}),
+  tableName: env.LOCK_TABLE_NAME,
+  ttlSeconds: env.LOCK_TTL_SECONDS,
+  now: () => clock.now(),
+};
+
+export const handler = defineStep('Cutover lock', LockInputSchema, (input) =>
+  input.action === 'acquire' ? acquireLock(deps, input) : releaseLock(deps, input),
+);

@@ -1,0 +1,112 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import type { StepResult } from '../shared/contracts';
+import { CutoverLockHeldError } from '../shared/errors';
+
+export const LockInputSchema = z.object({
+  action: z.enum(['acquire', 'release']),
+  environment: z.string().min(1),
+  executionId: z.string().min(1),
+  dryRun: z.boolean(),
+  reason: z.string().optional(),
+});
+export type LockInput = z.infer<typeof LockInputSchema>;
+
+export interface LockDeps {
+  ddb: DynamoDBClient;
+  tableName: string;
+  /** How long a lock lives: the execution timeout, so a timed-out run cannot hold it forever. */
+  ttlSeconds: number;
+  now: () => Date;
+}
+
+export type LockResult = StepResult & { holder: string | null };
+
+const STEP = 'Cutover lock';
+
+function describeHolder(item: Record<string, AttributeValue> | undefined, environment: string): string {
+  if (!item) return `A cutover is already running for ${environment}.`;
+  const id = item.executionId?.S ?? 'unknown execution';
+  const since = item.acquiredAt?.S ?? 'an unknown time';
+  const expires = item.expiresAt?.N ? new Date(Number(item.expiresAt.N) * 1000).toISOString() : 'unknown';
+  return `A cutover is already running for ${environment}: ${id}, since ${since} (lock expires ${expires}). Nothing was changed.`;
+}
+
+function isLive(item: Record<string, AttributeValue> | undefined, now: Date): boolean {
+  const expiresAt = Number(item?.expiresAt?.N ?? 0);
+  return item !== undefined && expiresAt > Math.floor(now.getTime() / 1000);
+}
+
+/**
+ * Takes the per-environment lock with one conditional write: free, expired, or already ours
+ * (a redriven execution keeps its id). A dry run only reads it: it writes nothing, but is
+ * refused while a real cutover runs, since its plan would describe a half-changed world.
+ */
+export async function acquireLock(deps: LockDeps, input: LockInput): Promise<LockResult> {
+  const now = deps.now();
+  const nowEpoch = Math.floor(now.getTime() / 1000);
+  const key = { lockId: { S: input.environment } };
+  if (input.dryRun) {
+    const current = await deps.ddb.send(new GetItemCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
+    if (isLive(current.Item, now) && current.Item?.executionId?.S !== input.executionId) {
+      throw new CutoverLockHeldError(describeHolder(current.Item, input.environment));
+    }
+    return {
+      step: STEP,
+      outcome: 'would-change',
+      changes: [{ resource: `lock/${input.environment}`, action: 'acquire (dry run: not written)' }],
+      holder: null,
+    };
+  }
+  try {
+    await deps.ddb.send(
+      new PutItemCommand({
+        TableName: deps.tableName,
+        Item: {
+          ...key,
+          executionId: { S: input.executionId },
+          acquiredAt: { S: now.toISOString() },
+          expiresAt: { N: String(nowEpoch + deps.ttlSeconds) },
+          reason: { S: (input.reason ?? '').slice(0, 500) },
+        },
+        ConditionExpression: 'attribute_not_exists(lockId) OR expiresAt < :now OR executionId = :me',
+        ExpressionAttributeValues: { ':now': { N: String(nowEpoch) }, ':me': { S: input.executionId } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new CutoverLockHeldError(describeHolder(error.Item, input.environment));
+    }
+    throw error;
+  }
+  return { step: STEP, outcome: 'changed', changes: [], holder: input.executionId };
+}
+
+/** Releases the lock only if this execution holds it; releasing twice is a no-op. */
+export async function releaseLock(deps: LockDeps, input: LockInput): Promise<LockResult> {
+  if (input.dryRun) return { step: STEP, outcome: 'already-done', changes: [], holder: null };
+  try {
+    await deps.ddb.send(
+      new DeleteItemCommand({
+        TableName: deps.tableName,
+        Key: { lockId: { S: input.environment } },
+        ConditionExpression: 'executionId = :me',
+        ExpressionAttributeValues: { ':me': { S: input.executionId } },
+      }),
+    );
+    return { step: STEP, outcome: 'changed', changes: [], holder: null };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      return { step: STEP, outcome: 'already-done', changes: [], holder: null };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,12 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { clock } from '../shared/clock';
+import { readEnv } from '../shared/env';
+import { defineStep } from '../shared/handler';
+import { NotifyInputSchema, publishEvent, type NotifyDeps } from './logic';
+
+const env = readEnv(z.object({ EVENTS_TOPIC_ARN: z.string().startsWith('arn:') }));
+
+const deps: NotifyDeps = { sns: new SNSClient({}), topicArn: env.EVENTS_TOPIC_ARN, now: () => clock.now() };
+
+export const handler = defineStep('Notify', NotifyInputSchema, (input) => publishEvent(deps, input));

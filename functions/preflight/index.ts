@@ -1,0 +1,23 @@
+import { ACMClient } from '@aws-sdk/client-acm';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { clock } from '../shared/clock';
+import { PreflightTargetSchema, stepInput } from '../shared/contracts';
+import { defineStep } from '../shared/handler';
+import { preflight } from './logic';
+
+// All clients in the Lambda's own (standby) Region: the control plane never calls the failing primary.
+const deps = {
+  rds: new RDSClient({}),
+  cw: new CloudWatchClient({}),
+  ddb: new DynamoDBClient({}),
+  eks: new EKSClient({}),
+  acm: new ACMClient({}),
+  cognito: new CognitoIdentityProviderClient({}),
+  clock,
+};
+
+export const handler = defineStep('Preflight', stepInput(PreflightTargetSchema), (input) => preflight(deps, input));

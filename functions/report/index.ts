@@ -1,0 +1,5 @@
+import { clock } from '../shared/clock';
+import { defineStep } from '../shared/handler';
+import { buildReport, ReportInputSchema } from './logic';
+
+export const handler = defineStep('Report', ReportInputSchema, async (input) => buildReport(input, clock.now()));

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import {
+  ChangeSchema,
+  ValidatedInputSchema,
+  type Change,
+  type CutoverReport,
+  type StepTiming,
+} from '../shared/contracts';
+
+/** The groups of step results the state machine collects, in run order, with their report names. */
+export const STAGE_GROUPS = [
+  ['preflight', 'Preflight'],
+  ['database', 'Promote RDS replica'],
+  ['tables', 'Verify DynamoDB replicas'],
+  ['auth', 'Patch Auth config and roll out'],
+  ['staticEdge', 'Switch CloudFront static origins'],
+  ['dns', 'Switch DNS records'],
+  ['apiEdge', 'Switch CloudFront API origins'],
+  ['endpoint', 'Verify DR endpoint'],
+] as const;
+
+export const ReportInputSchema = z.object({
+  status: z.enum(['succeeded', 'failed']),
+  environment: z.string(),
+  executionId: z.string(),
+  executionStartTime: z.string(),
+  input: ValidatedInputSchema,
+  /** Whatever results the run collected; missing groups are steps that never ran. */
+  results: z.record(z.string(), z.unknown()).default({}),
+  failure: z
+    .object({
+      stage: z.string(),
+      Error: z.string(),
+      Cause: z.string().optional(),
+    })
+    .optional(),
+});
+export type ReportInput = z.infer<typeof ReportInputSchema>;
+
+interface TimedResult {
+  startedAt: string;
+  finishedAt: string;
+  outcome?: string;
+  changes?: unknown;
+  replicaLagSeconds?: unknown;
+}
+
+function isTimed(value: unknown): value is TimedResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.startedAt === 'string' && typeof v.finishedAt === 'string';
+}
+
+/** Every step result (anything stamped with startedAt/finishedAt) inside a result group, depth first. */
+export function collectResults(value: unknown): TimedResult[] {
+  if (Array.isArray(value)) return value.flatMap(collectResults);
+  if (typeof value !== 'object' || value === null) return [];
+  const nested = Object.values(value).flatMap(collectResults);
+  return isTimed(value) ? [value, ...nested] : nested;
+}
+
+const ms = (iso: string): number => new Date(iso).getTime();
+
+/** One timing per stage group: first start to last finish, so polling loops count in full. */
+export function stepTimings(results: Record<string, unknown>): StepTiming[] {
+  return STAGE_GROUPS.flatMap(([key, step]) => {
+    const timed = collectResults(results[key]);
+    if (timed.length === 0) return [];
+    const start = Math.min(...timed.map((r) => ms(r.startedAt)));
+    const end = Math.max(...timed.map((r) => ms(r.finishedAt)));
+    const outcomes = [...new Set(timed.flatMap((r) => (typeof r.outcome === 'string' ? [r.outcome] : [])))];
+    return [
+      {
+        step,
+        startedAt: new Date(start).toISOString(),
+        finishedAt: new Date(end).toISOString(),
+        durationSeconds: Math.round((end - start) / 100) / 10,
+        outcomes,
+      },
+    ];
+  });
+}
+
+export function allChanges(results: Record<string, unknown>): Change[] {
+  return STAGE_GROUPS.flatMap(([key]) =>
+    collectResults(results[key]).flatMap((r) => {
+      const parsed = z.array(ChangeSchema).safeParse(r.changes);
+      return parsed.success ? parsed.data : [];
+    }),
+  );
+}
+
+/** The replica lag recorded when promotion was requested: the RPO estimate. */
+export function rpoSeconds(results: Record<string, unknown>): number | null {
+  const lag = collectResults(results.database).find((r) => typeof r.replicaLagSeconds === 'number');
+  return lag ? (lag.replicaLagSeconds as number) : null;
+}
+
+/** Lambda failures carry a JSON Cause with errorMessage; Step Functions' own errors carry plain text. */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = z.object({ errorMessage: z.string() }).safeParse(JSON.parse(cause));
+    return parsed.success ? parsed.data.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}
+
+const NEXT_STEPS: Record<string, string[]> = {
+  'Validate input': ['Fix the execution input and start again; nothing was changed.'],
+  'Acquire cutover lock': ['Another cutover holds the lock: watch that execution instead; nothing was changed.'],
+  Preflight: ['Fix the blockers listed above in the standby Region, then start again; nothing was changed.'],
+  Recover: [
+    'Read which step failed above; every step is idempotent, so fix the cause and redrive or start the cutover again.',
+    'No DNS record or API behaviour was switched: traffic still goes to the primary Region.',
+  ],
+  'Switch traffic': [
+    'The database is promoted and Auth is patched; traffic may be partly switched.',
+    'Fix the cause and redrive or start again: the switch converges without repeating completed changes.',
+  ],
+  'Verify endpoint': [
+    'Traffic now points to the standby Region but the DR endpoint did not answer as expected.',
+    'Check the Tokyo ALB targets and the Auth rollout, then verify by hand or run the cutover again (it converges).',
+  ],
+};
+
+/** The step name the handler put in front of its error message, e.g. "[Promote RDS replica] ...". */
+export function failedStep(message: string): string | null {
+  const match = /^\[([^\]]+)\]/.exec(message);
+  return match?.[1] ?? null;
+}
+
+export function buildReport(input: ReportInput, finishedAt: Date): CutoverReport {
+  const { results } = input;
+  const trigger = input.input.trigger;
+  const origin = trigger.type === 'alarm' ? trigger.time : input.executionStartTime;
+  const cause = causeMessage(input.failure?.Cause);
+  return {
+    environment: input.environment,
+    executionId: input.executionId,
+    status: input.status,
+    mode: input.input.mode,
+    dryRun: input.input.dryRun,
+    startedAt: input.executionStartTime,
+    finishedAt: finishedAt.toISOString(),
+    rtoSeconds: Math.max(0, Math.round((finishedAt.getTime() - ms(origin)) / 100) / 10),
+    rpoSeconds: rpoSeconds(results),
+    steps: stepTimings(results),
+    changes: allChanges(results),
+    failure: input.failure
+      ? {
+          stage: input.failure.stage,
+          step: failedStep(cause) ?? input.failure.stage,
+          error: input.failure.Error,
+          cause,
+          nextSteps: NEXT_STEPS[input.failure.stage] ?? ['Read the cause above, fix it and start the cutover again.'],
+        }
+      : null,
+  };
+}

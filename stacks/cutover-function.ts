@@ -1,0 +1,76 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface CutoverFunctionProps {
+  /** The step folder under functions/, e.g. `promote-replica`. */
+  readonly step: string;
+  readonly timeout: Duration;
+  readonly environment?: Record<string, string>;
+  /** A role shared by several steps (the Kubernetes steps share one EKS access entry). */
+  readonly role?: iam.Role;
+  readonly memorySize?: number;
+}
+
+const FUNCTIONS_DIR = path.join(__dirname, '..', 'functions');
+
+/**
+ * The one place the step Lambdas' defaults live: local esbuild bundling (no Docker),
+ * arm64, Node.js 24, source maps, X-Ray, JSON logs with a retention, a role that may
+ * write only its own log group, and the CUTOVER_STEP marker the local drill uses to
+ * bind each Task to its handler.
+ */
+export class CutoverFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: CutoverFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = props.role ?? CutoverFunction.role(scope, `${id}Role`, `dr-cutover step ${props.step}`);
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      entry: path.join(FUNCTIONS_DIR, props.step, 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      role,
+      environment: {
+        CUTOVER_STEP: props.step,
+        POWERTOOLS_SERVICE_NAME: `dr-cutover-${props.step}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // The Lambda runtime ships the AWS SDK v3, but bundling pins the version the tests ran against.
+        externalModules: [],
+      },
+    });
+  }
+
+  /** A Lambda role with no managed policy: each step's grants are added by the stack. */
+  static role(scope: Construct, id: string, description: string): iam.Role {
+    const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only actions without resource-level permissions get Resource "*": X-Ray PutTraceSegments/PutTelemetryRecords (tracing) and the read-only cloudwatch:GetMetricData.',
+    });
+    return role;
+  }
+}

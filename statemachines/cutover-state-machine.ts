@@ -1,0 +1,389 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  DynamoReplicaNotActiveError,
+  EndpointUnhealthyError,
+  ReplicaBackingUpError,
+  ReplicaLagTooHighError,
+} from '../functions/shared/errors';
+import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
+import { pollUntilDone, stepPayload, stepTask } from './tasks';
+
+/** The step Lambdas the machine invokes, one per functions/ folder. */
+export interface CutoverSteps {
+  validateInput: lambda.IFunction;
+  cutoverLock: lambda.IFunction;
+  notify: lambda.IFunction;
+  preflight: lambda.IFunction;
+  promoteReplica: lambda.IFunction;
+  checkPromotion: lambda.IFunction;
+  verifyDynamodbReplica: lambda.IFunction;
+  patchAuthConfig: lambda.IFunction;
+  restartAuthDeployment: lambda.IFunction;
+  checkAuthRollout: lambda.IFunction;
+  switchCloudfront: lambda.IFunction;
+  checkCloudfront: lambda.IFunction;
+  switchDnsRecord: lambda.IFunction;
+  checkDnsChange: lambda.IFunction;
+  verifyEndpoint: lambda.IFunction;
+  report: lambda.IFunction;
+}
+
+export interface CutoverStateMachineProps {
+  config: EnvironmentConfig;
+  targets: RuntimeTargets;
+  steps: CutoverSteps;
+}
+
+const ALL_ERRORS = ['States.ALL'];
+
+/**
+ * The cutover (design §3): validate → lock → announce → [approval gate] → preflight →
+ * recover (parallel) → switch traffic → verify → report → release.
+ * Any failure: report → announce failure → release lock → Fail with the cause.
+ */
+export class CutoverStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: CutoverStateMachineProps) {
+    super(scope, id);
+    const { config, targets, steps } = props;
+    const taskTimeout = Duration.seconds(config.limits.taskTimeoutSeconds);
+    const poll = (p: { intervalSeconds: number; maxAttempts: number }) => ({
+      interval: Duration.seconds(p.intervalSeconds),
+      maxAttempts: p.maxAttempts,
+    });
+    const run = {
+      environment: targets.environment,
+      executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      input: sfn.JsonPath.objectAt('$.input'),
+    };
+    const lock = (name: string, action: 'acquire' | 'release', resultPath: string) =>
+      stepTask(this, name, {
+        fn: steps.cutoverLock,
+        timeout: taskTimeout,
+        resultPath,
+        payload: {
+          action,
+          environment: targets.environment,
+          executionId: run.executionId,
+          dryRun: sfn.JsonPath.stringAt('$.input.dryRun'),
+          reason: sfn.JsonPath.stringAt('$.input.reason'),
+        },
+        // Releasing must outlast a short DynamoDB outage: the lock otherwise holds until it expires.
+        retries: action === 'release' ? [{ errors: ALL_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2 }] : [],
+      });
+    const notify = (name: string, type: string, extra: Record<string, unknown> = {}) =>
+      stepTask(this, name, {
+        fn: steps.notify,
+        timeout: taskTimeout,
+        resultPath: sfn.JsonPath.DISCARD,
+        payload: { type, ...run, ...extra },
+      });
+    const report = (name: string, status: 'succeeded' | 'failed') =>
+      stepTask(this, name, {
+        fn: steps.report,
+        timeout: taskTimeout,
+        resultPath: '$.report',
+        payload: {
+          status,
+          ...run,
+          executionStartTime: sfn.JsonPath.stringAt('$.input.startedAt'),
+          results: sfn.JsonPath.objectAt('$.results'),
+          ...(status === 'failed' ? { failure: sfn.JsonPath.objectAt('$.failure') } : {}),
+        },
+      });
+
+    // ---- failure path: report → announce → release lock → Fail ----------------
+    const cutoverFailed = new sfn.Fail(this, 'Cutover failed', {
+      errorPath: '$.failure.Error',
+      causePath: '$.failure.Cause',
+    });
+    const releaseAfterFailure = lock('Release cutover lock after failure', 'release', sfn.JsonPath.DISCARD);
+    releaseAfterFailure.addCatch(cutoverFailed, { errors: ALL_ERRORS, resultPath: '$.releaseError' });
+    const announceFailure = notify('Announce failure', 'cutover.failed', { report: sfn.JsonPath.objectAt('$.report') });
+    announceFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    const reportFailure = report('Report failure', 'failed');
+    // Even without a report the failure is announced (the notifier accepts a missing report) and the lock released.
+    const announceBareFailure = notify('Announce failure without report', 'cutover.failed');
+    announceBareFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    reportFailure.addCatch(announceBareFailure, { errors: ALL_ERRORS, resultPath: '$.reportError' });
+    const failurePath = reportFailure.next(announceFailure).next(releaseAfterFailure).next(cutoverFailed);
+    announceBareFailure.next(releaseAfterFailure);
+
+    /** Catches everything a stage throws, records which stage failed, and joins the failure path. */
+    const failedAt = (stage: string): sfn.IChainable =>
+      new sfn.Pass(this, `${stage} failed`, {
+        result: sfn.Result.fromString(stage),
+        resultPath: '$.failure.stage',
+      }).next(failurePath);
+    const orFail = <T extends sfn.TaskStateBase | sfn.Parallel>(state: T, stage: string): T => {
+      state.addCatch(failedAt(stage), { errors: ALL_ERRORS, resultPath: '$.failure' });
+      return state;
+    };
+
+    // ---- 1. validate input, load the deployed targets -----------------------------
+    const validateInput = stepTask(this, 'Validate input', {
+      fn: steps.validateInput,
+      timeout: taskTimeout,
+      resultPath: '$.input',
+      payload: { 'raw.$': '$' },
+    });
+    validateInput.addCatch(
+      new sfn.Fail(this, 'Input rejected', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }),
+      { errors: ALL_ERRORS, resultPath: '$.failure' },
+    );
+    const loadTargets = new sfn.Pass(this, 'Load deployed targets', {
+      comment: 'Targets come only from the deployed config, never from execution input.',
+      parameters: { 'input.$': '$.input', targets, results: {} },
+    });
+
+    // ---- 2–4. lock, announce, approval gate -----------------------------------------
+    const acquireLock = orFail(lock('Acquire cutover lock', 'acquire', '$.lock'), 'Acquire cutover lock');
+    const announceStart = notify('Announce cutover', 'cutover.started');
+    const approvalGate = new sfn.Pass(this, 'Approval gate', {
+      comment: 'Alarm-triggered runs will wait here for approval (.waitForTaskToken); manual runs pass straight on.',
+    });
+    announceStart.addCatch(approvalGate, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+
+    // ---- 5. preflight ---------------------------------------------------------------
+    const preflight = orFail(
+      stepTask(this, 'Preflight', {
+        fn: steps.preflight,
+        timeout: taskTimeout,
+        resultPath: '$.results.preflight',
+        payload: stepPayload('$.targets.preflight'),
+      }),
+      'Preflight',
+    );
+
+    // ---- 6. recover (parallel) --------------------------------------------------------
+    const promoteReplica = stepTask(this, 'Promote RDS replica', {
+      fn: steps.promoteReplica,
+      timeout: taskTimeout,
+      resultPath: '$.results.database.promote',
+      payload: stepPayload('$.targets.rds'),
+      retries: [
+        { errors: [ReplicaBackingUpError.name], interval: Duration.seconds(60), maxAttempts: 15 },
+        { errors: [ReplicaLagTooHighError.name], ...poll(config.rds.lagWait) },
+      ],
+    });
+    const databaseBranch = promoteReplica.next(
+      pollUntilDone(this, {
+        subject: 'RDS promotion',
+        resultPath: '$.results.database.promotion',
+        timeoutError: 'PromotionTimeoutError',
+        ...poll(config.rds.promotionPoll),
+        check: (resultPath) =>
+          stepTask(this, 'Check RDS promotion', {
+            fn: steps.checkPromotion,
+            timeout: taskTimeout,
+            resultPath,
+            payload: stepPayload('$.targets.rds', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
+          }),
+      }),
+    );
+
+    const tablesBranch = new sfn.Map(this, 'Verify DynamoDB replicas', {
+      itemsPath: '$.targets.tables',
+      maxConcurrency: 10,
+      itemSelector: { 'input.$': '$.input', 'target.$': '$$.Map.Item.Value' },
+      resultPath: '$.results.tables',
+    }).itemProcessor(
+      stepTask(this, 'Verify DynamoDB replica', {
+        fn: steps.verifyDynamodbReplica,
+        timeout: taskTimeout,
+        payload: stepPayload('$.target'),
+        retries: [{ errors: [DynamoReplicaNotActiveError.name], interval: Duration.seconds(15), maxAttempts: 4 }],
+      }),
+    );
+
+    const authBranch = stepTask(this, 'Patch Auth config', {
+      fn: steps.patchAuthConfig,
+      timeout: taskTimeout,
+      resultPath: '$.results.auth.patch',
+      payload: stepPayload('$.targets.eks'),
+    })
+      .next(
+        stepTask(this, 'Restart Auth deployment', {
+          fn: steps.restartAuthDeployment,
+          timeout: taskTimeout,
+          resultPath: '$.results.auth.restart',
+          payload: stepPayload('$.targets.eks'),
+        }),
+      )
+      .next(
+        pollUntilDone(this, {
+          subject: 'Auth rollout',
+          resultPath: '$.results.auth.rollout',
+          timeoutError: 'RolloutTimeoutError',
+          ...poll(config.eks.rolloutPoll),
+          check: (resultPath) =>
+            stepTask(this, 'Check Auth rollout', {
+              fn: steps.checkAuthRollout,
+              timeout: taskTimeout,
+              resultPath,
+              payload: stepPayload('$.targets.eks', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
+            }),
+        }),
+      );
+
+    const edgeSwitch = (edge: 'staticEdge' | 'apiEdge', label: string) =>
+      stepTask(this, `Switch CloudFront ${label} origins`, {
+        fn: steps.switchCloudfront,
+        timeout: taskTimeout,
+        resultPath: `$.results.${edge}.switch`,
+        payload: stepPayload(`$.targets.${edge}`),
+      }).next(
+        pollUntilDone(this, {
+          subject: `CloudFront ${label} deployment`,
+          resultPath: `$.results.${edge}.deployed`,
+          timeoutError: 'DistributionDeployTimeoutError',
+          ...poll(config.cloudfront.deployPoll),
+          check: (resultPath) =>
+            stepTask(this, `Check CloudFront ${label} deployed`, {
+              fn: steps.checkCloudfront,
+              timeout: taskTimeout,
+              resultPath,
+              payload: stepPayload(`$.targets.${edge}`, { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
+            }),
+        }),
+      );
+
+    const recover = orFail(
+      new sfn.Parallel(this, 'Recover', {
+        comment: 'Independent recovery work; nothing here sends traffic to the standby Region (I1).',
+        resultPath: '$.results.recovery',
+        resultSelector: {
+          'database.$': '$[0].results.database',
+          'tables.$': '$[1].results.tables',
+          'auth.$': '$[2].results.auth',
+          'staticEdge.$': '$[3].results.staticEdge',
+        },
+      })
+        .branch(databaseBranch)
+        .branch(tablesBranch)
+        .branch(authBranch)
+        .branch(edgeSwitch('staticEdge', 'static')),
+      'Recover',
+    );
+    const announceRecovered = notify('Announce recovery done', 'cutover.stage-completed', { stage: 'Recover' });
+
+    // ---- 7. switch traffic: only after the database is writable and Auth patched (I1) --
+    const dnsBranch = new sfn.Map(this, 'Switch DNS records', {
+      itemsPath: '$.targets.records',
+      maxConcurrency: 10,
+      itemSelector: { 'input.$': '$.input', 'target.$': '$$.Map.Item.Value' },
+      resultPath: '$.results.dns',
+    }).itemProcessor(
+      stepTask(this, 'Switch DNS record', {
+        fn: steps.switchDnsRecord,
+        timeout: taskTimeout,
+        resultPath: '$.switch',
+        payload: stepPayload('$.target'),
+      }).next(
+        pollUntilDone(this, {
+          subject: 'DNS change',
+          resultPath: '$.sync',
+          timeoutError: 'DnsSyncTimeoutError',
+          ...poll(config.route53.syncPoll),
+          check: (resultPath) =>
+            stepTask(this, 'Check DNS change', {
+              fn: steps.checkDnsChange,
+              timeout: taskTimeout,
+              resultPath,
+              payload: stepPayload('$.target', {
+                attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`),
+                changeId: sfn.JsonPath.stringAt('$.switch.changeId'),
+              }),
+            }),
+        }),
+      ),
+    );
+
+    const switchTraffic = orFail(
+      new sfn.Parallel(this, 'Switch traffic', {
+        resultPath: '$.results.traffic',
+        resultSelector: { 'dns.$': '$[0].results.dns', 'apiEdge.$': '$[1].results.apiEdge' },
+      })
+        .branch(dnsBranch)
+        .branch(edgeSwitch('apiEdge', 'API')),
+      'Switch traffic',
+    );
+    const announceSwitched = notify('Announce traffic switched', 'cutover.stage-completed', { stage: 'Switch traffic' });
+
+    // ---- 8–9. verify, report, release ------------------------------------------------------
+    const verifyEndpoint = orFail(
+      stepTask(this, 'Verify DR endpoint', {
+        fn: steps.verifyEndpoint,
+        timeout: taskTimeout,
+        resultPath: '$.results.endpoint',
+        payload: stepPayload('$.targets.endpoint'),
+        retries: [
+          { errors: [EndpointUnhealthyError.name], interval: Duration.seconds(15), maxAttempts: config.endpoint.maxAttempts, backoffRate: 1.5 },
+        ],
+      }),
+      'Verify endpoint',
+    );
+    const reportSuccess = orFail(report('Report', 'succeeded'), 'Report');
+    const releaseLock = orFail(lock('Release cutover lock', 'release', sfn.JsonPath.DISCARD), 'Release cutover lock');
+    const announceResult = new sfn.Choice(this, 'Dry run?')
+      .when(
+        sfn.Condition.booleanEquals('$.input.dryRun', true),
+        notify('Publish dry-run plan', 'cutover.dry-run-plan', { report: sfn.JsonPath.objectAt('$.report') }),
+      )
+      .otherwise(notify('Announce success', 'cutover.succeeded', { report: sfn.JsonPath.objectAt('$.report') }))
+      .afterwards();
+
+    // Announcements are best effort: a Slack or SNS problem never stops or fails the cutover.
+    announceRecovered.addCatch(switchTraffic, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    announceSwitched.addCatch(verifyEndpoint, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    for (const state of announceResult.endStates) {
+      if (state instanceof sfn.TaskStateBase) state.addCatch(releaseLock, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    }
+
+    const definition = validateInput
+      .next(loadTargets)
+      .next(acquireLock)
+      .next(announceStart)
+      .next(approvalGate)
+      .next(preflight)
+      .next(recover)
+      .next(announceRecovered)
+      .next(switchTraffic)
+      .next(announceSwitched)
+      .next(verifyEndpoint)
+      .next(reportSuccess)
+      .next(announceResult)
+      .next(releaseLock)
+      .next(new sfn.Succeed(this, 'Cutover succeeded'));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `dr-cutover-${targets.environment}`,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: `DR cutover ${config.primaryRegion} → ${config.standbyRegion} (${targets.environment})`,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.minutes(config.limits.executionTimeoutMinutes),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'ExecutionLogs', {
+          logGroupName: `/aws/vendedlogs/states/dr-cutover-${targets.environment}`,
+          retention: logs.RetentionDays.ONE_YEAR,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+  }
+}
+
+/** Error names raised by the machine itself (bounded polling loops), beside the steps' named errors. */
+export const POLL_TIMEOUT_ERRORS = [
+  'PromotionTimeoutError',
+  'RolloutTimeoutError',
+  'DistributionDeployTimeoutError',
+  'DnsSyncTimeoutError',
+] as const;

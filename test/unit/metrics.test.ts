@@ -1,0 +1,74 @@
+import 'aws-sdk-client-mock-jest';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { latestMetricValue, latestMetricValueOrNull } from '../../functions/shared/metrics';
+
+const cwMock = mockClient(CloudWatchClient);
+const cw = new CloudWatchClient({});
+const now = new Date('2025-03-01T12:00:00Z');
+const query = {
+  namespace: 'AWS/RDS',
+  metricName: 'ReplicaLag',
+  dimensions: { DBInstanceIdentifier: 'portforge-dr-rds-replica' },
+  now,
+  lookbackMinutes: 5,
+  stat: 'Maximum' as const,
+};
+
+beforeEach(() => cwMock.reset());
+
+describe('latestMetricValue', () => {
+  it('asks CloudWatch for one-minute datapoints over the lookback window', async () => {
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [], Timestamps: [] }] });
+
+    await latestMetricValue(cw, query);
+
+    expect(cwMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
+    expect(cwMock).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      StartTime: new Date('2025-03-01T11:55:00Z'),
+      EndTime: now,
+      MetricDataQueries: [
+        {
+          Id: 'm0',
+          ReturnData: true,
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/RDS',
+              MetricName: 'ReplicaLag',
+              Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'portforge-dr-rds-replica' }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+        },
+      ],
+    });
+  });
+
+  it('returns the newest datapoint whatever order CloudWatch returns them in', async () => {
+    cwMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        {
+          Id: 'm0',
+          Timestamps: [new Date('2025-03-01T11:57:00Z'), new Date('2025-03-01T11:59:00Z'), new Date('2025-03-01T11:58:00Z')],
+          Values: [7, 2, 4],
+        },
+      ],
+    });
+
+    await expect(latestMetricValue(cw, query)).resolves.toBe(2);
+  });
+
+  it('returns null when there is no datapoint', async () => {
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [], Timestamps: [] }] });
+
+    await expect(latestMetricValue(cw, query)).resolves.toBeNull();
+  });
+
+  it('propagates a throttled read, while the best-effort variant reports it as unknown', async () => {
+    cwMock.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+
+    await expect(latestMetricValue(cw, query)).rejects.toMatchObject({ name: 'Throttling' });
+    await expect(latestMetricValueOrNull(cw, query)).resolves.toBeNull();
+  });
+});

@@ -1,0 +1,300 @@
+import 'aws-sdk-client-mock-jest';
+import { ACMClient, DescribeCertificateCommand, ResourceNotFoundException as AcmNotFound } from '@aws-sdk/client-acm';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CognitoIdentityProviderClient,
+  DescribeUserPoolClientCommand,
+  DescribeUserPoolCommand,
+  ResourceNotFoundException as CognitoNotFound,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  DBInstanceNotFoundFault,
+  DescribeDBInstancesCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  RDSServiceException,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { preflight, type PreflightInput } from '../../functions/preflight/logic';
+import { handler } from '../../functions/preflight/index';
+import { setClock, type Clock } from '../../functions/shared/clock';
+import type { PreflightTarget } from '../../functions/shared/contracts';
+import { lambdaContext } from '../support/lambda';
+
+const rdsMock = mockClient(RDSClient);
+const cwMock = mockClient(CloudWatchClient);
+const ddbMock = mockClient(DynamoDBClient);
+const eksMock = mockClient(EKSClient);
+const acmMock = mockClient(ACMClient);
+const cognitoMock = mockClient(CognitoIdentityProviderClient);
+const allMocks = [rdsMock, cwMock, ddbMock, eksMock, acmMock, cognitoMock];
+
+const fixedNow = new Date('2025-03-01T12:00:00Z');
+const clock: Clock = { now: () => fixedNow };
+const deps = {
+  rds: new RDSClient({}),
+  cw: new CloudWatchClient({}),
+  ddb: new DynamoDBClient({}),
+  eks: new EKSClient({}),
+  acm: new ACMClient({}),
+  cognito: new CognitoIdentityProviderClient({}),
+  clock,
+};
+
+const CERT = 'arn:aws:acm:ap-northeast-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
+const SOURCE = 'arn:aws:rds:ap-northeast-2:111122223333:db:portforge-test-rds';
+const CLIENT_SECRET = 'super-secret-client-secret-value';
+const target: PreflightTarget = {
+  standbyRegion: 'ap-northeast-1',
+  replicaInstanceId: 'portforge-dr-rds-replica',
+  tables: ['team_chats_ddb', 'chat_rooms_ddb'],
+  clusterName: 'portforge-dr-cluster',
+  certificateArn: CERT,
+  userPoolId: 'ap-northeast-1_AbCdEfGhI',
+  appClientId: 'portforge-dr-client-id',
+  maxReplicaLagSeconds: 0,
+};
+const input = (over: Partial<PreflightInput> = {}): PreflightInput => ({ dryRun: false, mode: 'planned', target, ...over });
+
+const replica: DBInstance = {
+  DBInstanceIdentifier: target.replicaInstanceId,
+  DBInstanceStatus: 'available',
+  ReadReplicaSourceDBInstanceIdentifier: SOURCE,
+};
+
+/** A standby that is ready for a cutover. */
+function givenReadyStandby(): void {
+  rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [replica] });
+  cwMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:59:00Z')] }],
+  });
+  ddbMock.on(DescribeTableCommand).callsFake((cmd: { TableName?: string }) => ({
+    Table: {
+      TableName: cmd.TableName,
+      TableStatus: 'ACTIVE',
+      Replicas: [{ RegionName: 'ap-northeast-2', ReplicaStatus: 'ACTIVE' }],
+    },
+  }));
+  eksMock.on(DescribeClusterCommand).resolves({ cluster: { name: target.clusterName, status: 'ACTIVE' } });
+  acmMock
+    .on(DescribeCertificateCommand)
+    .resolves({ Certificate: { CertificateArn: CERT, DomainName: '*.portforge.org', Status: 'ISSUED' } });
+  cognitoMock
+    .on(DescribeUserPoolCommand)
+    .resolves({ UserPool: { Id: target.userPoolId, Name: 'portforge-dr-user-pool' } });
+  cognitoMock.on(DescribeUserPoolClientCommand).resolves({
+    UserPoolClient: { ClientId: target.appClientId, ClientName: 'portforge-dr-client', ClientSecret: CLIENT_SECRET },
+  });
+}
+
+function givenLag(seconds: number): void {
+  cwMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [{ Id: 'm0', Values: [seconds], Timestamps: [new Date('2025-03-01T11:59:00Z')] }],
+  });
+}
+
+beforeEach(() => {
+  for (const m of allMocks) m.reset();
+  setClock(undefined);
+});
+
+describe('Preflight', () => {
+  it('passes on a ready standby, sending only the expected reads', async () => {
+    givenReadyStandby();
+
+    const result = await preflight(deps, input());
+
+    expect(result.step).toBe('Preflight');
+    expect(result.outcome).toBe('verified');
+    expect(result.changes).toEqual([]);
+    expect(result.checks.map((c) => [c.name, c.status])).toEqual([
+      ['RDS replica', 'pass'],
+      ['RDS replica lag', 'pass'],
+      ['DynamoDB table team_chats_ddb', 'pass'],
+      ['DynamoDB table chat_rooms_ddb', 'pass'],
+      ['EKS cluster', 'pass'],
+      ['ACM certificate', 'pass'],
+      ['Cognito user pool', 'pass'],
+      ['Cognito app client', 'pass'],
+    ]);
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: target.replicaInstanceId });
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 2);
+    expect(ddbMock).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'team_chats_ddb' });
+    expect(ddbMock).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'chat_rooms_ddb' });
+    expect(eksMock).toHaveReceivedCommandWith(DescribeClusterCommand, { name: 'portforge-dr-cluster' });
+    expect(acmMock).toHaveReceivedCommandWith(DescribeCertificateCommand, { CertificateArn: CERT });
+    expect(cognitoMock).toHaveReceivedCommandWith(DescribeUserPoolCommand, { UserPoolId: target.userPoolId });
+    expect(cognitoMock).toHaveReceivedCommandWith(DescribeUserPoolClientCommand, {
+      UserPoolId: target.userPoolId,
+      ClientId: target.appClientId,
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+    expect(allMocks.map((m) => m.calls().length)).toEqual([1, 1, 2, 1, 1, 2]);
+  });
+
+  it('never puts the app client secret in its output', async () => {
+    givenReadyStandby();
+
+    const result = await preflight(deps, input());
+
+    expect(JSON.stringify(result)).not.toContain(CLIENT_SECRET);
+  });
+
+  it('passes when the replica is already promoted (re-run after a partial cutover)', async () => {
+    givenReadyStandby();
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [{ DBInstanceIdentifier: target.replicaInstanceId, DBInstanceStatus: 'available' }] });
+
+    const result = await preflight(deps, input());
+
+    expect(result.checks).toContainEqual({ name: 'RDS replica', status: 'pass', detail: 'already promoted' });
+    expect(result.checks.some((c) => c.name === 'RDS replica lag')).toBe(false);
+    expect(cwMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
+  });
+
+  it('warns, without blocking, about a promotion that may already be in progress', async () => {
+    givenReadyStandby();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
+
+    const result = await preflight(deps, input());
+
+    expect(result.checks).toContainEqual(
+      expect.objectContaining({ name: 'RDS replica', status: 'warn', detail: expect.stringContaining('in progress') }),
+    );
+  });
+
+  it('warns about lag above budget in planned mode, since promotion waits for it', async () => {
+    givenReadyStandby();
+    givenLag(9);
+
+    const result = await preflight(deps, input({ mode: 'planned' }));
+
+    expect(result.checks).toContainEqual({
+      name: 'RDS replica lag',
+      status: 'warn',
+      detail: '9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
+    });
+  });
+
+  it('warns about lag above budget in emergency mode and says writes may be lost', async () => {
+    givenReadyStandby();
+    givenLag(30);
+
+    const result = await preflight(deps, input({ mode: 'emergency' }));
+
+    expect(result.checks).toContainEqual(
+      expect.objectContaining({ name: 'RDS replica lag', status: 'warn', detail: expect.stringContaining('may be lost') }),
+    );
+  });
+
+  it('throws PreflightBlockedError listing every blocker at once', async () => {
+    givenReadyStandby();
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: { name: target.clusterName, status: 'CREATING' } });
+    acmMock.on(DescribeCertificateCommand).resolves({
+      Certificate: { CertificateArn: CERT, DomainName: '*.portforge.org', Status: 'PENDING_VALIDATION' },
+    });
+
+    const run = preflight(deps, input());
+
+    await expect(run).rejects.toMatchObject({ name: 'PreflightBlockedError' });
+    const message = await run.catch((e: Error) => e.message);
+    expect(message).toContain('2 blockers');
+    expect(message).toContain('EKS cluster: portforge-dr-cluster is CREATING');
+    expect(message).toContain('ACM certificate: *.portforge.org is PENDING_VALIDATION');
+    expect(message).not.toContain('Cognito');
+  });
+
+  it('blocks on missing resources instead of erroring: replica, table, certificate, app client', async () => {
+    givenReadyStandby();
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .rejects(new DBInstanceNotFoundFault({ message: 'not found', $metadata: {} }));
+    ddbMock.on(DescribeTableCommand, { TableName: 'chat_rooms_ddb' }).resolves({
+      Table: {
+        TableName: 'chat_rooms_ddb',
+        TableStatus: 'ACTIVE',
+        Replicas: [{ RegionName: 'ap-northeast-2', ReplicaStatus: 'CREATING' }],
+      },
+    });
+    acmMock.on(DescribeCertificateCommand).rejects(new AcmNotFound({ message: 'not found', $metadata: {} }));
+    cognitoMock.on(DescribeUserPoolClientCommand).rejects(new CognitoNotFound({ message: 'not found', $metadata: {} }));
+
+    const message = await preflight(deps, input()).then(
+      () => 'resolved',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+
+    expect(message).toMatch(/^PreflightBlockedError: /);
+    expect(message).toContain('RDS replica: portforge-dr-rds-replica not found');
+    expect(message).toContain('DynamoDB table chat_rooms_ddb: replicas not ACTIVE: ap-northeast-2 CREATING');
+    expect(message).toContain(`ACM certificate: ${CERT} not found`);
+    expect(message).toContain('Cognito app client: portforge-dr-client-id in ap-northeast-1_AbCdEfGhI not found');
+    expect(message).not.toContain('team_chats_ddb');
+  });
+
+  it('blocks when the replica is in a failed state', async () => {
+    givenReadyStandby();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'storage-full' }] });
+
+    await expect(preflight(deps, input({ mode: 'emergency' }))).rejects.toMatchObject({
+      name: 'PreflightBlockedError',
+      message: expect.stringContaining('RDS replica: portforge-dr-rds-replica is storage-full'),
+    });
+  });
+
+  it('makes the same reads and no change in a dry run', async () => {
+    givenReadyStandby();
+
+    const result = await preflight(deps, input({ dryRun: true }));
+
+    expect(result).toMatchObject({ outcome: 'verified', changes: [] });
+    expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  describe('through the real handler', () => {
+    it('validates the payload and returns the checks with timings', async () => {
+      setClock(clock);
+      givenReadyStandby();
+
+      const result = await handler({ dryRun: false, mode: 'emergency', target }, lambdaContext());
+
+      expect(result).toMatchObject({
+        step: 'Preflight',
+        outcome: 'verified',
+        startedAt: fixedNow.toISOString(),
+        finishedAt: fixedNow.toISOString(),
+      });
+      expect(result.checks).toHaveLength(8);
+      expect(JSON.stringify(result)).not.toContain(CLIENT_SECRET);
+    });
+
+    it('maps a throttled DescribeDBInstances to AwsTransientError so the state machine retries', async () => {
+      givenReadyStandby();
+      rdsMock.on(DescribeDBInstancesCommand).rejects(
+        new RDSServiceException({
+          name: 'Throttling',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+        }),
+      );
+
+      await expect(handler({ dryRun: false, mode: 'planned', target }, lambdaContext())).rejects.toMatchObject({
+        name: 'AwsTransientError',
+        message: expect.stringContaining('Throttling'),
+      });
+    });
+
+    it('rejects a payload with an unknown target field as StepContractError', async () => {
+      await expect(
+        handler({ dryRun: false, mode: 'planned', target: { ...target, primaryRegion: 'ap-northeast-2' } }, lambdaContext()),
+      ).rejects.toMatchObject({ name: 'StepContractError' });
+      expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 0);
+    });
+  });
+});

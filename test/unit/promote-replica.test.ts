@@ -1,0 +1,397 @@
+import 'aws-sdk-client-mock-jest';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DBInstanceNotFoundFault,
+  DescribeDBInstancesCommand,
+  InvalidDBInstanceStateFault,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  RDSServiceException,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { checkPromotion } from '../../functions/check-promotion/logic';
+import { handler as checkHandler } from '../../functions/check-promotion/index';
+import { promoteReplica, type PromoteInput } from '../../functions/promote-replica/logic';
+import { handler as promoteHandler } from '../../functions/promote-replica/index';
+import { setClock, type Clock } from '../../functions/shared/clock';
+import type { RdsTarget } from '../../functions/shared/contracts';
+import { lambdaContext } from '../support/lambda';
+
+const rdsMock = mockClient(RDSClient);
+const cwMock = mockClient(CloudWatchClient);
+const rds = new RDSClient({});
+const cw = new CloudWatchClient({});
+const fixedNow = new Date('2025-03-01T12:00:00Z');
+const clock: Clock = { now: () => fixedNow };
+const deps = { rds, cw, clock };
+
+const REPLICA = 'portforge-dr-rds-replica';
+const SOURCE = 'arn:aws:rds:ap-northeast-2:111122223333:db:portforge-test-rds';
+const target: RdsTarget = {
+  replicaInstanceId: REPLICA,
+  primaryInstanceId: 'portforge-test-rds',
+  primaryRegion: 'ap-northeast-2',
+  maxReplicaLagSeconds: 0,
+};
+const input = (over: Partial<PromoteInput> = {}): PromoteInput => ({ dryRun: false, mode: 'planned', target, ...over });
+
+const replica = (status: string): DBInstance => ({
+  DBInstanceIdentifier: REPLICA,
+  DBInstanceStatus: status,
+  ReadReplicaSourceDBInstanceIdentifier: SOURCE,
+  StatusInfos: [{ StatusType: 'read replication', Normal: true, Status: 'replicating' }],
+});
+const standalone = (status = 'available'): DBInstance => ({ DBInstanceIdentifier: REPLICA, DBInstanceStatus: status });
+
+function givenInstance(instance: DBInstance): void {
+  rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance] });
+}
+function givenLag(seconds: number | null): void {
+  cwMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      seconds === null
+        ? { Id: 'm0', Values: [], Timestamps: [] }
+        : { Id: 'm0', Values: [seconds], Timestamps: [new Date('2025-03-01T11:59:00Z')] },
+    ],
+  });
+}
+const notFound = () => new DBInstanceNotFoundFault({ message: `DBInstance ${REPLICA} not found.`, $metadata: {} });
+const refused = () =>
+  new InvalidDBInstanceStateFault({ message: 'DB Instance is not a read replica in available state.', $metadata: {} });
+
+beforeEach(() => {
+  rdsMock.reset();
+  cwMock.reset();
+  setClock(undefined);
+});
+
+describe('Promote RDS replica', () => {
+  it('promotes an available replica with only its identifier and reports the lag as the RPO', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input());
+
+    expect(result).toEqual({
+      step: 'Promote RDS replica',
+      outcome: 'changed',
+      changes: [
+        {
+          resource: `rds/${REPLICA}`,
+          action: 'promote read replica',
+          before: { role: 'replica', source: SOURCE },
+          after: { role: 'standalone' },
+        },
+      ],
+      replicaLagSeconds: 0,
+      promotionRequestedAt: fixedNow.toISOString(),
+    });
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+    // Exactly the identifier: no BackupRetentionPeriod or window change.
+    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA });
+    expect(cwMock).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      MetricDataQueries: [
+        expect.objectContaining({
+          MetricStat: expect.objectContaining({
+            Metric: {
+              Namespace: 'AWS/RDS',
+              MetricName: 'ReplicaLag',
+              Dimensions: [{ Name: 'DBInstanceIdentifier', Value: REPLICA }],
+            },
+            Stat: 'Maximum',
+          }),
+        }),
+      ],
+    });
+  });
+
+  it('promotes the replica once even when retried', async () => {
+    // A stateful standby: the promote call starts the promotion, which later finishes.
+    let current: DBInstance = replica('available');
+    rdsMock.on(DescribeDBInstancesCommand).callsFake(() => ({ DBInstances: [current] }));
+    rdsMock.on(PromoteReadReplicaCommand).callsFake(() => {
+      if (current.DBInstanceStatus !== 'available' || current.ReadReplicaSourceDBInstanceIdentifier === undefined) {
+        throw refused();
+      }
+      current = replica('modifying');
+      return {};
+    });
+    givenLag(0);
+
+    const first = await promoteReplica(deps, input());
+    const whilePromoting = await promoteReplica(deps, input());
+    current = standalone();
+    const afterPromotion = await promoteReplica(deps, input());
+
+    expect(first.outcome).toBe('changed');
+    expect(whilePromoting).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
+    expect(afterPromotion).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it('treats a refused second promote as a promotion already in progress', async () => {
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [replica('available')] })
+      .resolves({ DBInstances: [replica('modifying')] });
+    rdsMock.on(PromoteReadReplicaCommand).rejects(refused());
+    givenLag(0);
+
+    const result = await promoteReplica(deps, input());
+
+    expect(result).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it('reports a refused promote during a backup as ReplicaBackingUpError', async () => {
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({ DBInstances: [replica('available')] })
+      .resolves({ DBInstances: [replica('backing-up')] });
+    rdsMock.on(PromoteReadReplicaCommand).rejects(refused());
+    givenLag(0);
+
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({ name: 'ReplicaBackingUpError' });
+  });
+
+  it('dry run sends no PromoteReadReplica and lists the change it would make', async () => {
+    givenInstance(replica('available'));
+    givenLag(3);
+
+    const result = await promoteReplica(deps, input({ dryRun: true }));
+
+    expect(result).toMatchObject({
+      outcome: 'would-change',
+      changes: [
+        {
+          resource: `rds/${REPLICA}`,
+          action: 'promote read replica',
+          before: { role: 'replica', source: SOURCE },
+          after: { role: 'standalone' },
+        },
+      ],
+      replicaLagSeconds: 3,
+      promotionRequestedAt: null,
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('dry run of an already promoted instance reports already-done and sends nothing mutating', async () => {
+    givenInstance(standalone());
+
+    const result = await promoteReplica(deps, input({ dryRun: true }));
+
+    expect(result).toMatchObject({ outcome: 'already-done', changes: [] });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('refuses to promote a backing-up replica with ReplicaBackingUpError', async () => {
+    givenInstance(replica('backing-up'));
+    givenLag(0);
+
+    await expect(promoteReplica(deps, input({ mode: 'emergency' }))).rejects.toMatchObject({
+      name: 'ReplicaBackingUpError',
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('waits in planned mode while the lag is above the RPO budget', async () => {
+    givenInstance(replica('available'));
+    givenLag(12);
+
+    await expect(
+      promoteReplica(deps, input({ target: { ...target, maxReplicaLagSeconds: 5 } })),
+    ).rejects.toMatchObject({ name: 'ReplicaLagTooHighError', message: expect.stringMatching(/12 s.*budget of 5 s/) });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('waits in planned mode while the lag is unknown', async () => {
+    givenInstance(replica('available'));
+    givenLag(null);
+
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({
+      name: 'ReplicaLagTooHighError',
+      message: expect.stringContaining('unknown'),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('promotes in planned mode once the lag is within budget', async () => {
+    givenInstance(replica('available'));
+    givenLag(4);
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input({ target: { ...target, maxReplicaLagSeconds: 5 } }));
+
+    expect(result).toMatchObject({ outcome: 'changed', replicaLagSeconds: 4 });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it('promotes in emergency mode despite high lag and reports the lag', async () => {
+    givenInstance(replica('available'));
+    givenLag(42);
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input({ mode: 'emergency' }));
+
+    expect(result).toMatchObject({ outcome: 'changed', replicaLagSeconds: 42 });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it('promotes in emergency mode even when CloudWatch cannot be read', async () => {
+    givenInstance(replica('available'));
+    cwMock.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input({ mode: 'emergency' }));
+
+    expect(result).toMatchObject({ outcome: 'changed', replicaLagSeconds: null });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+  });
+
+  it('fails with PromotionFailedError when the replica does not exist', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(notFound());
+
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({ name: 'PromotionFailedError' });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('fails with PromotionFailedError when the replica is in a failed state', async () => {
+    givenInstance(replica('storage-full'));
+
+    await expect(promoteReplica(deps, input({ mode: 'emergency' }))).rejects.toMatchObject({
+      name: 'PromotionFailedError',
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  describe('through the real handler', () => {
+    it('validates the payload, promotes and stamps the timings', async () => {
+      setClock(clock);
+      givenInstance(replica('available'));
+      givenLag(0);
+      rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+      const result = await promoteHandler({ dryRun: false, mode: 'planned', target }, lambdaContext());
+
+      expect(result).toMatchObject({
+        step: 'Promote RDS replica',
+        outcome: 'changed',
+        replicaLagSeconds: 0,
+        promotionRequestedAt: fixedNow.toISOString(),
+        startedAt: fixedNow.toISOString(),
+        finishedAt: fixedNow.toISOString(),
+      });
+      expect(rdsMock).toHaveReceivedCommandWith(PromoteReadReplicaCommand, { DBInstanceIdentifier: REPLICA });
+    });
+
+    it('maps a throttled DescribeDBInstances to AwsTransientError', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).rejects(
+        new RDSServiceException({
+          name: 'Throttling',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+        }),
+      );
+
+      await expect(promoteHandler({ dryRun: false, mode: 'planned', target }, lambdaContext())).rejects.toMatchObject({
+        name: 'AwsTransientError',
+      });
+      expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+    });
+
+    it('rejects a payload without a target as StepContractError, before any call', async () => {
+      await expect(promoteHandler({ dryRun: false, mode: 'planned' }, lambdaContext())).rejects.toMatchObject({
+        name: 'StepContractError',
+      });
+      expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 0);
+    });
+  });
+});
+
+describe('Check RDS promotion', () => {
+  const poll = { dryRun: false, mode: 'planned' as const, target, attempt: 0 };
+
+  it('is not done while the instance is available but still a replica (the early-false-success trap)', async () => {
+    givenInstance(replica('available'));
+
+    const result = await checkPromotion({ rds }, poll);
+
+    expect(result).toEqual({
+      step: 'Check RDS promotion',
+      done: false,
+      attempt: 1,
+      status: `available, replica of ${SOURCE}`,
+    });
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
+  });
+
+  it('is not done while the promotion reboots the instance', async () => {
+    givenInstance(standalone('rebooting'));
+
+    await expect(checkPromotion({ rds }, { ...poll, attempt: 3 })).resolves.toEqual({
+      step: 'Check RDS promotion',
+      done: false,
+      attempt: 4,
+      status: 'rebooting, standalone',
+    });
+  });
+
+  it('is not done while standalone but still carrying replication status info', async () => {
+    givenInstance({ ...standalone(), StatusInfos: [{ StatusType: 'read replication', Status: 'replicating' }] });
+
+    const result = await checkPromotion({ rds }, poll);
+
+    expect(result.done).toBe(false);
+    expect(result.status).toContain('read replication replicating');
+  });
+
+  it('is done once the instance is standalone and available', async () => {
+    givenInstance({ ...standalone(), StatusInfos: [] });
+
+    await expect(checkPromotion({ rds }, poll)).resolves.toMatchObject({
+      done: true,
+      attempt: 1,
+      status: 'available, standalone',
+    });
+  });
+
+  it('fails with PromotionFailedError when the instance is failed', async () => {
+    givenInstance(standalone('failed'));
+
+    await expect(checkPromotion({ rds }, poll)).rejects.toMatchObject({ name: 'PromotionFailedError' });
+  });
+
+  it('fails with PromotionFailedError when the instance is gone', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(notFound());
+
+    await expect(checkPromotion({ rds }, poll)).rejects.toMatchObject({ name: 'PromotionFailedError' });
+  });
+
+  it('dry run is done at once without calling RDS', async () => {
+    const result = await checkPromotion({ rds }, { ...poll, dryRun: true });
+
+    expect(result).toMatchObject({ done: true, attempt: 1 });
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 0);
+  });
+
+  it('through the real handler, defaults attempt to 0 and counts the poll', async () => {
+    setClock(clock);
+    givenInstance(standalone());
+
+    const result = await checkHandler({ dryRun: false, mode: 'emergency', target }, lambdaContext());
+
+    expect(result).toMatchObject({
+      step: 'Check RDS promotion',
+      done: true,
+      attempt: 1,
+      status: 'available, standalone',
+      startedAt: fixedNow.toISOString(),
+    });
+  });
+});
