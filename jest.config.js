@@ -9,7 +9,7 @@ module.exports = {
   },
   // @middy/core 6, @kubernetes/client-node 2.x and aws-local-stepfunctions are ESM-only: let swc transform them.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|aws-local-stepfunctions)/)',
+    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|rfc4648|socks-proxy-agent|agent-base|aws-local-stepfunctions)/)',
   ],
   testTimeout: 60000,
 };

@@ -226,7 +226,7 @@ export class KubeApiStandIn {
   /** The current Deployment (a copy, status as of `now()`), or undefined. */
   deployment(namespace: string, name: string): V1Deployment | undefined {
     const stored = this.deployments.get(key(namespace, name));
-    return stored ? (this.materialize(stored) as V1Deployment) : undefined;
+    return stored ? this.materialize(stored) : undefined;
   }
 
   /** Rollouts started from now on end this way. */
@@ -449,7 +449,8 @@ export class KubeApiStandIn {
   /** The Deployment with `status` as the controller would report it at `now()`. */
   private materialize(stored: StoredDeployment): JsonObject {
     const object = clone(stored.object) as JsonObject;
-    const name = String(getPath(object, ['metadata', 'name']) ?? 'deployment');
+    const metadataName = getPath(object, ['metadata', 'name']);
+    const name = typeof metadataName === 'string' ? metadataName : 'deployment';
     const generation = numberAt(object, ['metadata', 'generation']);
     const desired = typeof getPath(object, ['spec', 'replicas']) === 'number' ? numberAt(object, ['spec', 'replicas']) : 1;
     const rollout = stored.rollout;

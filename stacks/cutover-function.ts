@@ -53,6 +53,8 @@ export class CutoverFunction extends nodejs.NodejsFunction {
       bundling: {
         forceDockerBundling: false,
         minify: true,
+        // Error class names are the state machine's Retry/Catch contract: minification must keep them.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         target: 'node24',

@@ -10,7 +10,7 @@ import {
   ReplicaLagTooHighError,
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
-import { pollUntilDone, stepPayload, stepTask } from './tasks';
+import { pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
 
 /** The step Lambdas the machine invokes, one per functions/ folder. */
 export interface CutoverSteps {
@@ -161,8 +161,10 @@ export class CutoverStateMachine extends Construct {
     );
 
     // ---- 6. recover (parallel) --------------------------------------------------------
+    const databaseFailed = rethrow(this, 'RDS promotion failed');
     const promoteReplica = stepTask(this, 'Promote RDS replica', {
       fn: steps.promoteReplica,
+      catchTo: databaseFailed,
       timeout: taskTimeout,
       resultPath: '$.results.database.promote',
       payload: stepPayload('$.targets.rds'),
@@ -180,6 +182,7 @@ export class CutoverStateMachine extends Construct {
         check: (resultPath) =>
           stepTask(this, 'Check RDS promotion', {
             fn: steps.checkPromotion,
+            catchTo: databaseFailed,
             timeout: taskTimeout,
             resultPath,
             payload: stepPayload('$.targets.rds', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
@@ -195,14 +198,17 @@ export class CutoverStateMachine extends Construct {
     }).itemProcessor(
       stepTask(this, 'Verify DynamoDB replica', {
         fn: steps.verifyDynamodbReplica,
+        catchTo: rethrow(this, 'DynamoDB replica check failed'),
         timeout: taskTimeout,
         payload: stepPayload('$.target'),
         retries: [{ errors: [DynamoReplicaNotActiveError.name], interval: Duration.seconds(15), maxAttempts: 4 }],
       }),
     );
 
+    const authFailed = rethrow(this, 'Auth update failed');
     const authBranch = stepTask(this, 'Patch Auth config', {
       fn: steps.patchAuthConfig,
+      catchTo: authFailed,
       timeout: taskTimeout,
       resultPath: '$.results.auth.patch',
       payload: stepPayload('$.targets.eks'),
@@ -210,6 +216,7 @@ export class CutoverStateMachine extends Construct {
       .next(
         stepTask(this, 'Restart Auth deployment', {
           fn: steps.restartAuthDeployment,
+          catchTo: authFailed,
           timeout: taskTimeout,
           resultPath: '$.results.auth.restart',
           payload: stepPayload('$.targets.eks'),
@@ -224,6 +231,7 @@ export class CutoverStateMachine extends Construct {
           check: (resultPath) =>
             stepTask(this, 'Check Auth rollout', {
               fn: steps.checkAuthRollout,
+              catchTo: authFailed,
               timeout: taskTimeout,
               resultPath,
               payload: stepPayload('$.targets.eks', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
@@ -231,9 +239,10 @@ export class CutoverStateMachine extends Construct {
         }),
       );
 
-    const edgeSwitch = (edge: 'staticEdge' | 'apiEdge', label: string) =>
+    const edgeSwitch = (edge: 'staticEdge' | 'apiEdge', label: string, edgeFailed = rethrow(this, `CloudFront ${label} switch failed`)) =>
       stepTask(this, `Switch CloudFront ${label} origins`, {
         fn: steps.switchCloudfront,
+        catchTo: edgeFailed,
         timeout: taskTimeout,
         resultPath: `$.results.${edge}.switch`,
         payload: stepPayload(`$.targets.${edge}`),
@@ -246,6 +255,7 @@ export class CutoverStateMachine extends Construct {
           check: (resultPath) =>
             stepTask(this, `Check CloudFront ${label} deployed`, {
               fn: steps.checkCloudfront,
+              catchTo: edgeFailed,
               timeout: taskTimeout,
               resultPath,
               payload: stepPayload(`$.targets.${edge}`, { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
@@ -273,6 +283,7 @@ export class CutoverStateMachine extends Construct {
     const announceRecovered = notify('Announce recovery done', 'cutover.stage-completed', { stage: 'Recover' });
 
     // ---- 7. switch traffic: only after the database is writable and Auth patched (I1) --
+    const dnsFailed = rethrow(this, 'DNS switch failed');
     const dnsBranch = new sfn.Map(this, 'Switch DNS records', {
       itemsPath: '$.targets.records',
       maxConcurrency: 10,
@@ -281,6 +292,7 @@ export class CutoverStateMachine extends Construct {
     }).itemProcessor(
       stepTask(this, 'Switch DNS record', {
         fn: steps.switchDnsRecord,
+        catchTo: dnsFailed,
         timeout: taskTimeout,
         resultPath: '$.switch',
         payload: stepPayload('$.target'),
@@ -293,6 +305,7 @@ export class CutoverStateMachine extends Construct {
           check: (resultPath) =>
             stepTask(this, 'Check DNS change', {
               fn: steps.checkDnsChange,
+              catchTo: dnsFailed,
               timeout: taskTimeout,
               resultPath,
               payload: stepPayload('$.target', {

@@ -28,6 +28,8 @@ export interface StepTaskProps {
   timeout: Duration;
   /** Step-specific retries, tried before the transient-error retry. */
   retries?: RetryPolicy[];
+  /** Inside a Parallel branch or Map: where errors go (see `rethrow`). Top-level tasks add their own Catch. */
+  catchTo?: sfn.IChainable;
 }
 
 /**
@@ -61,7 +63,16 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });
+  if (props.catchTo) task.addCatch(props.catchTo, { errors: ['States.ALL'], resultPath: '$.error' });
   return task;
+}
+
+/**
+ * A branch's named failure: re-raises the caught error and cause unchanged, so the
+ * enclosing Parallel's Catch (and the failure report) sees the step's own error.
+ */
+export function rethrow(scope: Construct, name: string): sfn.Fail {
+  return new sfn.Fail(scope, name, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
 }
 
 /** The `{ dryRun, mode, target }` payload every step takes; targets are always deployed config. */

@@ -47,7 +47,7 @@ export function rolloutState(deployment: V1Deployment): RolloutState {
     ready === desired &&
     (available === undefined || available === desired) &&
     (total === undefined || total === desired);
-  const oldPods = total !== undefined && total > updated ? `, ${total - updated} old pod(s) terminating` : '';
+  const oldPods = total !== undefined && total > updated ? `, ${total - updated} old pod(s) still running` : '';
   return {
     done,
     status: `${updated}/${ready}/${desired} ready, observedGeneration ${observed} of ${generation}${oldPods}`,

@@ -7,17 +7,22 @@ import {
   type StepTiming,
 } from '../shared/contracts';
 
-/** The groups of step results the state machine collects, in run order, with their report names. */
+/** Where the state machine collects each group of step results (under `$.results`), in run order, with its report name. */
 export const STAGE_GROUPS = [
   ['preflight', 'Preflight'],
-  ['database', 'Promote RDS replica'],
-  ['tables', 'Verify DynamoDB replicas'],
-  ['auth', 'Patch Auth config and roll out'],
-  ['staticEdge', 'Switch CloudFront static origins'],
-  ['dns', 'Switch DNS records'],
-  ['apiEdge', 'Switch CloudFront API origins'],
+  ['recovery.database', 'Promote RDS replica'],
+  ['recovery.tables', 'Verify DynamoDB replicas'],
+  ['recovery.auth', 'Patch Auth config and roll out'],
+  ['recovery.staticEdge', 'Switch CloudFront static origins'],
+  ['traffic.dns', 'Switch DNS records'],
+  ['traffic.apiEdge', 'Switch CloudFront API origins'],
   ['endpoint', 'Verify DR endpoint'],
 ] as const;
+
+/** The value at a dotted path, or undefined when a stage never ran. */
+export function at(results: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined), results);
+}
 
 export const ReportInputSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
@@ -64,7 +69,7 @@ const ms = (iso: string): number => new Date(iso).getTime();
 /** One timing per stage group: first start to last finish, so polling loops count in full. */
 export function stepTimings(results: Record<string, unknown>): StepTiming[] {
   return STAGE_GROUPS.flatMap(([key, step]) => {
-    const timed = collectResults(results[key]);
+    const timed = collectResults(at(results, key));
     if (timed.length === 0) return [];
     const start = Math.min(...timed.map((r) => ms(r.startedAt)));
     const end = Math.max(...timed.map((r) => ms(r.finishedAt)));
@@ -83,7 +88,7 @@ export function stepTimings(results: Record<string, unknown>): StepTiming[] {
 
 export function allChanges(results: Record<string, unknown>): Change[] {
   return STAGE_GROUPS.flatMap(([key]) =>
-    collectResults(results[key]).flatMap((r) => {
+    collectResults(at(results, key)).flatMap((r) => {
       const parsed = z.array(ChangeSchema).safeParse(r.changes);
       return parsed.success ? parsed.data : [];
     }),
@@ -92,7 +97,7 @@ export function allChanges(results: Record<string, unknown>): Change[] {
 
 /** The replica lag recorded when promotion was requested: the RPO estimate. */
 export function rpoSeconds(results: Record<string, unknown>): number | null {
-  const lag = collectResults(results.database).find((r) => typeof r.replicaLagSeconds === 'number');
+  const lag = collectResults(at(results, 'recovery.database')).find((r) => typeof r.replicaLagSeconds === 'number');
   return lag ? (lag.replicaLagSeconds as number) : null;
 }
 

@@ -158,7 +158,10 @@ describe('Patch Auth config', () => {
   it('maps a missing ConfigMap (404) to KubernetesNotFoundError', async () => {
     await expect(
       patchAuthConfig({ kube }, input({ target: { ...input().target, configMapName: 'no-such-config' } })),
-    ).rejects.toMatchObject({ name: 'KubernetesNotFoundError', message: expect.stringContaining('configmap/portforge/no-such-config') });
+    ).rejects.toMatchObject({
+      name: 'KubernetesNotFoundError',
+      message: expect.stringContaining('configmap/portforge/no-such-config') as string,
+    });
     expect(standIn.mutatingRequests()).toHaveLength(0);
   });
 
@@ -199,7 +202,7 @@ describe('Patch Auth config', () => {
 
     await expect(patchAuthConfig({ kube }, input())).rejects.toMatchObject({
       name: 'KubernetesUnavailableError',
-      message: expect.stringContaining('unreachable'),
+      message: expect.stringContaining('unreachable') as string,
     });
   });
 

@@ -92,18 +92,18 @@ describe('Promote RDS replica', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
     // Exactly the identifier: no BackupRetentionPeriod or window change.
     expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA });
-    expect(cwMock).toHaveReceivedCommandWith(GetMetricDataCommand, {
+    expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toMatchObject({
       MetricDataQueries: [
-        expect.objectContaining({
-          MetricStat: expect.objectContaining({
+        {
+          MetricStat: {
             Metric: {
               Namespace: 'AWS/RDS',
               MetricName: 'ReplicaLag',
               Dimensions: [{ Name: 'DBInstanceIdentifier', Value: REPLICA }],
             },
             Stat: 'Maximum',
-          }),
-        }),
+          },
+        },
       ],
     });
   });
@@ -180,6 +180,17 @@ describe('Promote RDS replica', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 
+  it('dry run reports the change without waiting for a backup or for lag', async () => {
+    givenInstance(replica('backing-up'));
+    givenLag(60);
+
+    const result = await promoteReplica(deps, input({ dryRun: true, mode: 'planned' }));
+
+    expect(result).toMatchObject({ outcome: 'would-change', replicaLagSeconds: 60 });
+    expect(result.changes).toHaveLength(1);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
   it('dry run of an already promoted instance reports already-done and sends nothing mutating', async () => {
     givenInstance(standalone());
 
@@ -203,9 +214,10 @@ describe('Promote RDS replica', () => {
     givenInstance(replica('available'));
     givenLag(12);
 
-    await expect(
-      promoteReplica(deps, input({ target: { ...target, maxReplicaLagSeconds: 5 } })),
-    ).rejects.toMatchObject({ name: 'ReplicaLagTooHighError', message: expect.stringMatching(/12 s.*budget of 5 s/) });
+    const run = promoteReplica(deps, input({ target: { ...target, maxReplicaLagSeconds: 5 } }));
+
+    await expect(run).rejects.toMatchObject({ name: 'ReplicaLagTooHighError' });
+    await expect(run).rejects.toThrow(/lag is 12 s, above the planned-mode RPO budget of 5 s/);
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 
@@ -213,10 +225,10 @@ describe('Promote RDS replica', () => {
     givenInstance(replica('available'));
     givenLag(null);
 
-    await expect(promoteReplica(deps, input())).rejects.toMatchObject({
-      name: 'ReplicaLagTooHighError',
-      message: expect.stringContaining('unknown'),
-    });
+    const run = promoteReplica(deps, input());
+
+    await expect(run).rejects.toMatchObject({ name: 'ReplicaLagTooHighError' });
+    await expect(run).rejects.toThrow('lag is unknown');
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 

@@ -1,0 +1,109 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { EnvironmentConfig } from '../stacks/config';
+import { CutoverStack } from '../stacks/cutover-stack';
+
+export const LOCAL_ACCOUNT = '123456789012';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type CfnResource = { Type: string; Properties?: Record<string, Json> };
+export type CfnTemplate = { Resources: Record<string, CfnResource> };
+
+/** The synthesized stack for one environment. Bundling is skipped: only the template is needed. */
+export function synthesizeTemplate(config: EnvironmentConfig): CfnTemplate {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new CutoverStack(app, `DrCutover-${config.name}`, {
+    config,
+    env: { account: LOCAL_ACCOUNT, region: config.standbyRegion },
+  });
+  return Template.fromStack(stack as Stack).toJSON() as CfnTemplate;
+}
+
+/** Resolves the few intrinsic functions a state machine definition uses into local names and ARNs. */
+function resolveIntrinsics(value: Json, template: CfnTemplate, region: string): Json {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, template, region));
+  if (value === null || typeof value !== 'object') return value;
+  const join = value['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [sep, parts] = join as [string, Json[]];
+    return parts.map((p) => String(resolveIntrinsics(p, template, region))).join(sep);
+  }
+  const getAtt = value['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return localArn(String(getAtt[0]), template, region);
+  const ref = value.Ref;
+  if (typeof ref === 'string') {
+    if (ref === 'AWS::Partition') return 'aws';
+    if (ref === 'AWS::Region') return region;
+    if (ref === 'AWS::AccountId') return LOCAL_ACCOUNT;
+    if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+    const type = template.Resources[ref]?.Type;
+    return type === 'AWS::SNS::Topic' ? localArn(ref, template, region) : ref;
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v, template, region)]));
+}
+
+function localArn(logicalId: string, template: CfnTemplate, region: string): string {
+  const type = template.Resources[logicalId]?.Type;
+  if (type === 'AWS::Lambda::Function') return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+  if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${region}:${LOCAL_ACCOUNT}:${logicalId}`;
+  return `arn:aws:local:${region}:${LOCAL_ACCOUNT}:${logicalId}`;
+}
+
+type AslState = {
+  Type: string;
+  Resource?: string;
+  Retry?: unknown[];
+  Branches?: AslMachine[];
+  ItemProcessor?: AslMachine;
+  Iterator?: AslMachine;
+};
+type AslMachine = { StartAt: string; States: Record<string, AslState> };
+
+/** Every state in the definition, nested Parallel branches and Map processors included. */
+export function allStates(machine: AslMachine): Array<[string, AslState]> {
+  return Object.entries(machine.States).flatMap(([name, state]): Array<[string, AslState]> => [
+    [name, state],
+    ...(state.Branches ?? []).flatMap(allStates),
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor) : []),
+    ...(state.Iterator ? allStates(state.Iterator) : []),
+  ]);
+}
+
+export interface SynthesizedCutover {
+  /** The deployed definition, with CloudFormation references resolved to local names. */
+  definition: StateMachineDefinition;
+  /** Task state name → the functions/ folder of the step Lambda it invokes. */
+  taskSteps: Record<string, string>;
+  /** Every step Lambda's environment, as deployed (resolved), merged. */
+  lambdaEnvironment: Record<string, string>;
+}
+
+/** Extracts the state machine from a synthesized template and binds each Task to its step folder. */
+export function extractCutover(template: CfnTemplate, region: string): SynthesizedCutover {
+  const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  if (machines.length !== 1) throw new Error(`expected one state machine in the template, found ${machines.length}`);
+  const definitionString = resolveIntrinsics(machines[0]?.Properties?.DefinitionString ?? null, template, region);
+  if (typeof definitionString !== 'string') throw new Error('state machine has no DefinitionString');
+  const definition = JSON.parse(definitionString) as AslMachine;
+
+  const stepByFunctionArn = new Map<string, string>();
+  const lambdaEnvironment: Record<string, string> = {};
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const env = resolveIntrinsics(resource.Properties?.Environment ?? null, template, region) as {
+      Variables?: Record<string, string>;
+    } | null;
+    const step = env?.Variables?.CUTOVER_STEP;
+    if (step) stepByFunctionArn.set(localArn(logicalId, template, region), step);
+    Object.assign(lambdaEnvironment, env?.Variables ?? {});
+  }
+  const taskSteps: Record<string, string> = {};
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type !== 'Task') continue;
+    const step = stepByFunctionArn.get(state.Resource ?? '');
+    if (!step) throw new Error(`Task '${name}' invokes ${state.Resource}, which is not a step Lambda`);
+    taskSteps[name] = step;
+  }
+  return { definition: definition as unknown as StateMachineDefinition, taskSteps, lambdaEnvironment };
+}

@@ -1,0 +1,161 @@
+import './polyfills';
+import * as path from 'node:path';
+import type { Context } from 'aws-lambda';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { allStates, type SynthesizedCutover } from './definition';
+
+export type StepHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** One event of the local execution, in the order it happened. */
+export interface ExecutionEvent {
+  type: string;
+  state?: string;
+  stateType?: string;
+  error?: string;
+  cause?: string;
+  at: number;
+}
+
+export interface TaskCall {
+  state: string;
+  step: string;
+  input: unknown;
+  error?: string;
+}
+
+export interface LocalRunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  output: unknown;
+  error: string | null;
+  cause: string | null;
+  /** Names of states entered, in order (repeats included). */
+  statesEntered: string[];
+  taskCalls: TaskCall[];
+  events: ExecutionEvent[];
+}
+
+export interface LocalRunOptions {
+  cutover: SynthesizedCutover;
+  input: unknown;
+  executionName?: string;
+  /** Loads a step's handler; defaults to the real functions/<step>/index.ts. */
+  loadHandler?: (step: string) => Promise<StepHandler>;
+  /** Milliseconds each Wait state and Retry pause lasts locally (default 0). */
+  pauseMs?: number;
+  onEvent?: (event: ExecutionEvent) => void;
+}
+
+const ENV_NOT_COPIED = new Set(['NODE_OPTIONS', 'CUTOVER_STEP', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL']);
+
+/** Gives this process the deployed Lambda environment, so handlers read the same settings they would on AWS. */
+export function applyLambdaEnvironment(cutover: SynthesizedCutover): void {
+  for (const [key, value] of Object.entries(cutover.lambdaEnvironment)) {
+    if (!ENV_NOT_COPIED.has(key)) process.env[key] = value;
+  }
+}
+
+export async function loadStepHandler(step: string): Promise<StepHandler> {
+  const mod = (await import(path.join(__dirname, '..', 'functions', step, 'index'))) as { handler?: StepHandler };
+  if (typeof mod.handler !== 'function') throw new Error(`functions/${step}/index.ts exports no handler`);
+  return mod.handler;
+}
+
+function lambdaContext(step: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `dr-cutover-${step}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:dr-cutover-${step}`,
+    memoryLimitInMB: '256',
+    awsRequestId: 'local',
+    logGroupName: `/aws/lambda/dr-cutover-${step}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * Executes the synthesized definition in-process with aws-local-stepfunctions,
+ * every Task bound to the real step handler it invokes when deployed.
+ */
+export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { cutover } = options;
+  applyLambdaEnvironment(cutover);
+  const load = options.loadHandler ?? loadStepHandler;
+  const taskCalls: TaskCall[] = [];
+  const handlers: Record<string, (input: unknown) => Promise<never>> = {};
+  for (const [state, step] of Object.entries(cutover.taskSteps)) {
+    const handler = await load(step);
+    handlers[state] = async (input: unknown) => {
+      const call: TaskCall = { state, step, input };
+      taskCalls.push(call);
+      try {
+        return (await handler(input, lambdaContext(step))) as never;
+      } catch (error) {
+        call.error = error instanceof Error ? error.name : String(error);
+        throw error;
+      }
+    };
+  }
+  const pause = options.pauseMs ?? 0;
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of allStates(cutover.definition as never)) {
+    if (state.Type === 'Wait') waitTimeOverrides[name] = pause;
+    if (state.Retry) retryIntervalOverrides[name] = pause;
+  }
+
+  const machine = new StateMachine(cutover.definition, { validationOptions: { checkArn: false } });
+  const executionName = options.executionName ?? `local-${Date.now()}`;
+  const execution = machine.run(options.input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:local:000000000000:execution:dr-cutover:${executionName}`,
+        Name: executionName,
+      },
+    },
+  });
+
+  const events: ExecutionEvent[] = [];
+  const statesEntered: string[] = [];
+  const collect = (async () => {
+    for await (const raw of execution.eventLogs) {
+      const ev = raw as { type: string; timestamp: number; state?: { name: string; type: string }; Error?: string; Cause?: unknown };
+      const event: ExecutionEvent = {
+        type: ev.type,
+        state: ev.state?.name,
+        stateType: ev.state?.type,
+        error: ev.Error,
+        cause: typeof ev.Cause === 'string' ? ev.Cause : ev.Cause === undefined ? undefined : JSON.stringify(ev.Cause),
+        at: ev.timestamp,
+      };
+      events.push(event);
+      if (event.type === 'StateEntered' && event.state) statesEntered.push(event.state);
+      options.onEvent?.(event);
+    }
+  })();
+
+  let output: unknown = null;
+  let status: LocalRunResult['status'] = 'SUCCEEDED';
+  try {
+    output = await execution.result;
+  } catch (error) {
+    if (!(error instanceof ExecutionError)) throw error;
+    status = 'FAILED';
+  }
+  await collect;
+  const failed = events.find((e) => e.type === 'ExecutionFailed');
+  return {
+    status,
+    output,
+    error: failed?.error ?? null,
+    cause: failed?.cause ?? null,
+    statesEntered,
+    taskCalls,
+    events,
+  };
+}
