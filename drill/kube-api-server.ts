@@ -455,7 +455,8 @@ export class KubeApiStandIn {
     const desired = typeof getPath(object, ['spec', 'replicas']) === 'number' ? numberAt(object, ['spec', 'replicas']) : 1;
     const rollout = stored.rollout;
     const elapsed = rollout ? this.now() - rollout.startedAt : Infinity;
-    const available = { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' };
+    const available = condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.');
+    const replicaSet = `ReplicaSet "${name}-${generation}"`;
 
     if (!rollout || (elapsed >= this.rolloutDelayMs && rollout.outcome === 'complete')) {
       object.status = {
@@ -466,7 +467,7 @@ export class KubeApiStandIn {
         availableReplicas: desired,
         conditions: [
           available,
-          { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-${generation}" has successfully progressed.` },
+          condition('Progressing', 'True', 'NewReplicaSetAvailable', `${replicaSet} has successfully progressed.`),
         ],
       };
     } else if (elapsed < this.rolloutDelayMs) {
@@ -479,7 +480,7 @@ export class KubeApiStandIn {
         unavailableReplicas: 1,
         conditions: [
           available,
-          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${name}-${generation}" is progressing.` },
+          condition('Progressing', 'True', 'ReplicaSetUpdated', `${replicaSet} is progressing.`),
         ],
       };
     } else {
@@ -492,7 +493,7 @@ export class KubeApiStandIn {
         unavailableReplicas: 1,
         conditions: [
           available,
-          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${name}-${generation}" has timed out progressing.` },
+          condition('Progressing', 'False', 'ProgressDeadlineExceeded', `${replicaSet} has timed out progressing.`),
         ],
       };
     }
@@ -501,6 +502,10 @@ export class KubeApiStandIn {
 }
 
 // ---- helpers ------------------------------------------------------------------
+
+function condition(type: string, status: 'True' | 'False', reason: string, message: string): JsonObject {
+  return { type, status, reason, message };
+}
 
 function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
@@ -536,7 +541,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 function parsePatch(contentType: string | undefined, body: string): JsonObject {
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (mediaType !== MERGE_PATCH) {
-    throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${MERGE_PATCH}`);
+    throw new HttpError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${MERGE_PATCH}`,
+    );
   }
   let parsed: unknown;
   try {
@@ -590,7 +599,11 @@ function validateConfigMap(object: JsonObject, name: string): void {
   if (!isObject(data)) throw new HttpError(422, 'Invalid', `ConfigMap "${name}" is invalid: data must be an object`);
   for (const [k, v] of Object.entries(data)) {
     if (!/^[-._a-zA-Z0-9]+$/.test(k)) {
-      throw new HttpError(422, 'Invalid', `ConfigMap "${name}" is invalid: data[${k}]: Invalid value: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      throw new HttpError(
+        422,
+        'Invalid',
+        `ConfigMap "${name}" is invalid: data[${k}]: Invalid value: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+      );
     }
     if (typeof v !== 'string') throw new HttpError(422, 'Invalid', `ConfigMap "${name}" is invalid: data[${k}] must be a string`);
   }

@@ -114,12 +114,17 @@ export async function checkRdsReplica(
   return checks;
 }
 
-export async function checkDynamoTable(ddb: DynamoDBClient, tableName: string): Promise<Check> {
+export async function checkDynamoTable(
+  ddb: DynamoDBClient,
+  tableName: string,
+  context: { mode: CutoverMode; standbyRegion: string },
+): Promise<Check> {
   const name = `DynamoDB table ${tableName}`;
   const table = await describeTable(ddb, tableName);
   if (table === null) return fail(name, `${tableName} not found`);
-  const { replicas, problems } = assessTable(table);
+  const { replicas, problems, warnings } = assessTable(table, undefined, context);
   if (problems.length > 0) return fail(name, problems.join('; '));
+  if (warnings.length > 0) return warn(name, warnings.join('; '));
   return pass(name, `ACTIVE; replicas ${replicas.map((r) => `${r.region} ${r.status}`).join(', ')}`);
 }
 
@@ -175,7 +180,7 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
   const t = input.target;
   const groups = await Promise.all([
     checkRdsReplica(deps.rds, deps.cw, deps.clock, t, input.mode),
-    ...t.tables.map((table) => checkDynamoTable(deps.ddb, table).then((c) => [c])),
+    ...t.tables.map((table) => checkDynamoTable(deps.ddb, table, { mode: input.mode, standbyRegion: t.standbyRegion }).then((c) => [c])),
     checkEksCluster(deps.eks, t.clusterName).then((c) => [c]),
     checkCertificate(deps.acm, t.certificateArn).then((c) => [c]),
     checkUserPool(deps.cognito, t.userPoolId).then((c) => [c]),

@@ -26,6 +26,8 @@ export interface ReplicaState {
 
 export type VerifyTableResult = StepResult & {
   tableName: string;
+  /** Emergency mode: replicas outside the standby Region that are not ACTIVE (the failing Region's, usually). */
+  warnings: string[];
   /** ReplicationLatency (ms, average over the last minute with data); null when CloudWatch has none here. */
   replicationLatencyMs: number | null;
   replicas: ReplicaState[];
@@ -35,6 +37,8 @@ export interface TableAssessment {
   replicas: ReplicaState[];
   /** Why the table is not ready; empty when it is. */
   problems: string[];
+  /** What is wrong but does not block this mode. */
+  warnings: string[];
 }
 
 /** Reads the table in the standby Region; null when it does not exist there. */
@@ -50,9 +54,15 @@ export async function describeTable(ddb: DynamoDBClient, tableName: string): Pro
 
 /**
  * A standby table is ready when it is ACTIVE, is a global table (it has replicas, including the
- * primary Region when that is known) and every replica is ACTIVE.
+ * primary Region when that is known) and every replica is ACTIVE. In emergency mode a replica
+ * outside the standby Region that is not ACTIVE is only a warning: the failing Region's replica
+ * is expected to look unhealthy, and it must not block the failover away from it.
  */
-export function assessTable(table: TableDescription, primaryRegion?: string): TableAssessment {
+export function assessTable(
+  table: TableDescription,
+  primaryRegion?: string,
+  options: { mode?: CutoverMode; standbyRegion?: string } = {},
+): TableAssessment {
   const replicas: ReplicaState[] = (table.Replicas ?? []).map((r) => ({
     region: r.RegionName ?? 'unknown',
     status: r.ReplicaStatus ?? 'UNKNOWN',
@@ -65,10 +75,12 @@ export function assessTable(table: TableDescription, primaryRegion?: string): Ta
     problems.push(`no replica in the primary Region ${primaryRegion}`);
   }
   const inactive = replicas.filter((r) => r.status !== 'ACTIVE');
-  if (inactive.length > 0) {
-    problems.push(`replicas not ACTIVE: ${inactive.map((r) => `${r.region} ${r.status}`).join(', ')}`);
-  }
-  return { replicas, problems };
+  const tolerated = options.mode === 'emergency' ? inactive.filter((r) => r.region !== options.standbyRegion) : [];
+  const blocking = inactive.filter((r) => !tolerated.includes(r));
+  const describe = (list: ReplicaState[]) => `replicas not ACTIVE: ${list.map((r) => `${r.region} ${r.status}`).join(', ')}`;
+  if (blocking.length > 0) problems.push(describe(blocking));
+  const warnings = tolerated.length > 0 ? [`${describe(tolerated)} (tolerated in emergency mode)`] : [];
+  return { replicas, problems, warnings };
 }
 
 /** Query for ReplicationLatency into the standby Region (published in the source Region; null here is normal). */
@@ -93,7 +105,7 @@ export async function verifyTable(deps: DynamoDeps, input: VerifyTableInput): Pr
   if (table === null) {
     throw new DynamoReplicaNotActiveError(`DynamoDB table ${tableName} does not exist in ${standbyRegion}`);
   }
-  const { replicas, problems } = assessTable(table, primaryRegion);
+  const { replicas, problems, warnings } = assessTable(table, primaryRegion, { mode: input.mode, standbyRegion });
   if (problems.length > 0) {
     throw new DynamoReplicaNotActiveError(`DynamoDB table ${tableName} in ${standbyRegion}: ${problems.join('; ')}`);
   }
@@ -102,5 +114,5 @@ export async function verifyTable(deps: DynamoDeps, input: VerifyTableInput): Pr
     deps.cw,
     replicationLatencyQuery(tableName, standbyRegion, deps.clock.now()),
   );
-  return { step: STEP_NAME, outcome: 'verified', changes: [], tableName, replicationLatencyMs, replicas };
+  return { step: STEP_NAME, outcome: 'verified', changes: [], tableName, warnings, replicationLatencyMs, replicas };
 }

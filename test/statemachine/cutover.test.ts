@@ -155,6 +155,27 @@ describe('the synthesized cutover state machine', () => {
     expect(publishedTypes()).toEqual(['cutover.started', 'cutover.failed']);
   });
 
+  it('lets an emergency cutover proceed past the failing Region\'s DynamoDB replica, but stops a planned one at preflight', async () => {
+    for (const table of config.dynamodb.tables) {
+      world.tables.set(table, {
+        status: 'ACTIVE',
+        replicas: [
+          { region: config.primaryRegion, status: 'INACCESSIBLE_ENCRYPTION_CREDENTIALS' },
+          { region: config.standbyRegion, status: 'ACTIVE' },
+        ],
+      });
+    }
+    const planned = await run({ ...emergency, mode: 'planned' }, 'planned');
+    expect(planned.status).toBe('FAILED');
+    expect(planned.error).toBe('PreflightBlockedError');
+    expect(planned.cause).toContain('INACCESSIBLE_ENCRYPTION_CREDENTIALS');
+    expect(world.callsOf('PromoteReadReplicaCommand')).toEqual([]);
+
+    const urgent = await run(emergency, 'emergency');
+    expect(urgent.status).toBe('SUCCEEDED');
+    expect(world.replica.source).toBeNull();
+  });
+
   it('fails a run whose Auth rollout fails before any traffic moves, reports the step and releases the lock', async () => {
     world.kube.setRolloutOutcome('progress-deadline-exceeded');
     const result = await run(emergency);
@@ -182,6 +203,22 @@ describe('the synthesized cutover state machine', () => {
     expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica')).toHaveLength(2);
     expect(world.callsOf('PromoteReadReplicaCommand')).toHaveLength(3);
     expect(world.replica.source).toBeNull();
+  });
+
+  it('waits in planned mode until replica lag is within the RPO budget before promoting (I7)', async () => {
+    world.replicaLagSeconds = 4;
+    let lagReads = 0;
+    const lagWhenPromoted: number[] = [];
+    world.beforeCall = (command) => {
+      if (command === 'GetMetricDataCommand' && ++lagReads === 4) world.replicaLagSeconds = 0;
+      if (command === 'PromoteReadReplicaCommand') lagWhenPromoted.push(world.replicaLagSeconds);
+    };
+
+    const result = await run({ ...emergency, mode: 'planned' });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica').length).toBeGreaterThanOrEqual(1);
+    expect(lagWhenPromoted).toEqual([0]);
   });
 
   it('refuses a second cutover while the lock is held, changing nothing', async () => {

@@ -61,6 +61,7 @@ describe('Verify DynamoDB replica', () => {
       outcome: 'verified',
       changes: [],
       tableName: 'team_chats_ddb',
+      warnings: [],
       replicationLatencyMs: 850,
       replicas: [{ region: 'ap-northeast-2', status: 'ACTIVE' }],
     });
@@ -100,14 +101,26 @@ describe('Verify DynamoDB replica', () => {
     await expect(verifyTable(deps, input())).resolves.toMatchObject({ outcome: 'verified', replicationLatencyMs: null });
   });
 
-  it('fails with DynamoReplicaNotActiveError naming the table and the replica that is not ACTIVE', async () => {
+  it('fails a planned cutover with DynamoReplicaNotActiveError naming the table and the replica that is not ACTIVE', async () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable('UPDATING') });
     givenLatency(null);
 
-    const run = verifyTable(deps, input());
+    const run = verifyTable(deps, input({ mode: 'planned' }));
 
     await expect(run).rejects.toMatchObject({ name: 'DynamoReplicaNotActiveError' });
     await expect(run).rejects.toThrow(/team_chats_ddb.*ap-northeast-2 UPDATING/);
+  });
+
+  it('does not let the failing primary Region\'s replica block an emergency cutover, but reports it', async () => {
+    ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable('INACCESSIBLE_ENCRYPTION_CREDENTIALS') });
+    givenLatency(null);
+
+    const result = await verifyTable(deps, input({ mode: 'emergency' }));
+
+    expect(result.outcome).toBe('verified');
+    expect(result.warnings).toEqual([
+      'replicas not ACTIVE: ap-northeast-2 INACCESSIBLE_ENCRYPTION_CREDENTIALS (tolerated in emergency mode)',
+    ]);
   });
 
   it('fails with DynamoReplicaNotActiveError when the standby table itself is not ACTIVE', async () => {

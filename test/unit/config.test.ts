@@ -1,0 +1,52 @@
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../stacks/app';
+import { ConfigError, parseConfig, toRuntimeTargets } from '../../stacks/config';
+import { ENVIRONMENTS, loadEnvironment } from '../../stacks/environments';
+
+describe('environment config', () => {
+  it('validates both shipped environments', () => {
+    expect(loadEnvironment('staging').name).toBe('staging');
+    expect(loadEnvironment('prod')).toMatchObject({ primaryRegion: 'ap-northeast-2', standbyRegion: 'ap-northeast-1' });
+  });
+
+  it('commits no account id: it comes from context or the environment', () => {
+    expect(loadEnvironment('prod').account).toBeUndefined();
+    expect(loadEnvironment('prod', '210987654321').account).toBe('210987654321');
+    expect(JSON.stringify(ENVIRONMENTS)).not.toMatch(/\b\d{12}\b/);
+  });
+
+  it('names the environment and every bad field', () => {
+    const raw = structuredClone(ENVIRONMENTS.prod) as Record<string, unknown> & { rds: Record<string, unknown> };
+    delete raw.rds.replicaInstanceId;
+    raw.standbyRegion = 'tokyo';
+    raw.unexpected = true;
+    expect(() => parseConfig('prod', raw)).toThrow(ConfigError);
+    try {
+      parseConfig('prod', raw);
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain("Invalid config for environment 'prod'");
+      expect(message).toContain('rds.replicaInstanceId');
+      expect(message).toContain('standbyRegion');
+      expect(message).toContain('unexpected');
+    }
+  });
+
+  it('refuses a standby Region equal to the primary', () => {
+    const raw = { ...ENVIRONMENTS.staging, standbyRegion: 'ap-northeast-2' };
+    expect(() => parseConfig('staging', raw)).toThrow(/standbyRegion: primaryRegion and standbyRegion must differ/);
+  });
+
+  it('fails synth for an unknown environment with the valid names', () => {
+    expect(() => buildApp(new App({ context: { env: 'qa', 'aws:cdk:bundling-stacks': [] } }))).toThrow(
+      "Unknown environment 'qa'. Use -c env=<staging|prod>.",
+    );
+  });
+
+  it('splits CloudFront behaviours into those switched with recovery and those that wait for the API', () => {
+    const targets = toRuntimeTargets(loadEnvironment('prod'), 'arn:aws:acm:ap-northeast-1:123456789012:certificate/x');
+    expect(targets.staticEdge.behaviors.map((b) => b.pathPattern)).toEqual(['*', '/assets/*']);
+    expect(targets.apiEdge.behaviors.map((b) => b.pathPattern)).toEqual(['/api/*']);
+    expect(targets.records.every((r) => r.hostedZoneId === 'Z0PORTFORGEORG')).toBe(true);
+  });
+});

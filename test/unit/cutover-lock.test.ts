@@ -1,0 +1,67 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { acquireLock, releaseLock, type LockDeps } from '../../functions/cutover-lock/logic';
+
+const ddb = mockClient(DynamoDBClient);
+const now = new Date('2026-11-27T03:00:00Z');
+const deps: LockDeps = { ddb: new DynamoDBClient({}), tableName: 'locks', ttlSeconds: 5400, now: () => now };
+const input = { action: 'acquire' as const, environment: 'prod', executionId: 'exec-1', dryRun: false, reason: 'drill' };
+
+beforeEach(() => ddb.reset());
+
+describe('cutover lock', () => {
+  it('takes the lock with one conditional write that expires with the execution timeout', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await expect(acquireLock(deps, input)).resolves.toMatchObject({ outcome: 'changed', holder: 'exec-1' });
+    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: 'locks',
+      ConditionExpression: 'attribute_not_exists(lockId) OR expiresAt < :now OR executionId = :me',
+      Item: expect.objectContaining({
+        lockId: { S: 'prod' },
+        executionId: { S: 'exec-1' },
+        expiresAt: { N: String(now.getTime() / 1000 + 5400) },
+      }),
+    });
+  });
+
+  it('refuses a second cutover and names the running one', async () => {
+    ddb.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'conditional',
+        $metadata: {},
+        Item: { executionId: { S: 'exec-0' }, acquiredAt: { S: '2026-11-27T02:55:00Z' }, expiresAt: { N: '1795748400' } },
+      }),
+    );
+    await expect(acquireLock(deps, input)).rejects.toMatchObject({
+      name: 'CutoverLockHeldError',
+      message: expect.stringContaining('exec-0, since 2026-11-27T02:55:00Z'),
+    });
+  });
+
+  it('only reads the lock in a dry run, and refuses while a real cutover holds it', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    await expect(acquireLock(deps, { ...input, dryRun: true })).resolves.toMatchObject({ outcome: 'would-change' });
+    ddb.on(GetItemCommand).resolves({ Item: { executionId: { S: 'exec-0' }, expiresAt: { N: String(now.getTime() / 1000 + 60) } } });
+    await expect(acquireLock(deps, { ...input, dryRun: true })).rejects.toMatchObject({ name: 'CutoverLockHeldError' });
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 0);
+    expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 0);
+  });
+
+  it('releases only its own lock, and releasing twice is a no-op', async () => {
+    ddb.on(DeleteItemCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
+    await expect(releaseLock(deps, { ...input, action: 'release' })).resolves.toMatchObject({ outcome: 'changed' });
+    await expect(releaseLock(deps, { ...input, action: 'release' })).resolves.toMatchObject({ outcome: 'already-done' });
+    expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
+      Key: { lockId: { S: 'prod' } },
+      ConditionExpression: 'executionId = :me',
+      ExpressionAttributeValues: { ':me': { S: 'exec-1' } },
+    });
+  });
+});

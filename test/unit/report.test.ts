@@ -1,0 +1,84 @@
+import { buildReport, causeMessage, failedStep, type ReportInput } from '../../functions/report/logic';
+
+const input: ReportInput['input'] = { mode: 'emergency', dryRun: false, reason: 'r', requestedBy: 'sre', trigger: { type: 'manual' } };
+const timed = (startedAt: string, finishedAt: string, extra: Record<string, unknown> = {}) => ({ startedAt, finishedAt, ...extra });
+
+describe('Report', () => {
+  const results = {
+    preflight: timed('2026-11-27T03:00:01Z', '2026-11-27T03:00:02Z', { outcome: 'verified', changes: [] }),
+    recovery: {
+      database: {
+        promote: timed('2026-11-27T03:00:03Z', '2026-11-27T03:00:04Z', {
+          outcome: 'changed',
+          replicaLagSeconds: 2.5,
+          changes: [{ resource: 'rds/replica', action: 'promote read replica' }],
+        }),
+        promotion: timed('2026-11-27T03:06:00Z', '2026-11-27T03:06:01Z', { done: true }),
+      },
+      tables: [timed('2026-11-27T03:00:03Z', '2026-11-27T03:00:05Z', { outcome: 'verified' })],
+    },
+    traffic: { dns: [{ switch: timed('2026-11-27T03:06:02Z', '2026-11-27T03:06:03Z', { outcome: 'changed' }), sync: timed('2026-11-27T03:07:00Z', '2026-11-27T03:07:01Z') }] },
+    endpoint: timed('2026-11-27T03:07:02Z', '2026-11-27T03:07:03Z', { outcome: 'verified' }),
+  };
+
+  it('times each stage from its first start to its last poll, and estimates RTO and RPO', () => {
+    const report = buildReport(
+      { status: 'succeeded', environment: 'prod', executionId: 'e', executionStartTime: '2026-11-27T03:00:00Z', input, results },
+      new Date('2026-11-27T03:07:05Z'),
+    );
+    expect(report.steps).toEqual([
+      expect.objectContaining({ step: 'Preflight', durationSeconds: 1 }),
+      expect.objectContaining({ step: 'Promote RDS replica', durationSeconds: 358, outcomes: ['changed'] }),
+      expect.objectContaining({ step: 'Verify DynamoDB replicas', durationSeconds: 2 }),
+      expect.objectContaining({ step: 'Switch DNS records', durationSeconds: 59 }),
+      expect.objectContaining({ step: 'Verify DR endpoint', durationSeconds: 1 }),
+    ]);
+    expect(report.rtoSeconds).toBe(425);
+    expect(report.rpoSeconds).toBe(2.5);
+    expect(report.changes).toEqual([{ resource: 'rds/replica', action: 'promote read replica' }]);
+    expect(report.failure).toBeNull();
+  });
+
+  it('measures RTO from the alarm when an alarm triggered the run', () => {
+    const report = buildReport(
+      {
+        status: 'succeeded',
+        environment: 'prod',
+        executionId: 'e',
+        executionStartTime: '2026-11-27T03:00:00Z',
+        input: { ...input, trigger: { type: 'alarm', alarmName: 'a', time: '2026-11-27T02:58:00Z' } },
+        results: {},
+      },
+      new Date('2026-11-27T03:10:00Z'),
+    );
+    expect(report.rtoSeconds).toBe(720);
+  });
+
+  it('names the failed step from a Lambda cause and says what to do next', () => {
+    const cause = JSON.stringify({ errorType: 'RolloutFailedError', errorMessage: '[Check Auth rollout] deployment auth exceeded its progress deadline', trace: [] });
+    const report = buildReport(
+      {
+        status: 'failed',
+        environment: 'prod',
+        executionId: 'e',
+        executionStartTime: '2026-11-27T03:00:00Z',
+        input,
+        results: { preflight: results.preflight },
+        failure: { stage: 'Recover', Error: 'RolloutFailedError', Cause: cause },
+      },
+      new Date('2026-11-27T03:05:00Z'),
+    );
+    expect(report.failure).toEqual({
+      stage: 'Recover',
+      step: 'Check Auth rollout',
+      error: 'RolloutFailedError',
+      cause: '[Check Auth rollout] deployment auth exceeded its progress deadline',
+      nextSteps: expect.arrayContaining([expect.stringMatching(/traffic still goes to the primary/)]),
+    });
+  });
+
+  it('reads plain-text causes from Step Functions itself', () => {
+    expect(causeMessage('RDS promotion did not finish within 60 polls of 30 s')).toBe('RDS promotion did not finish within 60 polls of 30 s');
+    expect(failedStep('no prefix here')).toBeNull();
+  });
+});
