@@ -1,6 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { EnvironmentConfig } from '../stacks/config';
 import { CutoverStack } from '../stacks/cutover-stack';
 
@@ -13,11 +12,16 @@ export type CfnTemplate = { Resources: Record<string, CfnResource> };
 /** The synthesized stack for one environment. Bundling is skipped: only the template is needed. */
 export function synthesizeTemplate(config: EnvironmentConfig): CfnTemplate {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new CutoverStack(app, `DrCutover-${config.name}`, {
+  const stack: Stack = new CutoverStack(app, `DrCutover-${config.name}`, {
     config,
     env: { account: LOCAL_ACCOUNT, region: config.standbyRegion },
   });
-  return Template.fromStack(stack as Stack).toJSON() as CfnTemplate;
+  return Template.fromStack(stack).toJSON() as CfnTemplate;
+}
+
+function scalar(value: Json): string {
+  if (typeof value === 'object' && value !== null) throw new Error(`unresolved intrinsic in definition: ${JSON.stringify(value)}`);
+  return String(value);
 }
 
 /** Resolves the few intrinsic functions a state machine definition uses into local names and ARNs. */
@@ -27,10 +31,10 @@ function resolveIntrinsics(value: Json, template: CfnTemplate, region: string): 
   const join = value['Fn::Join'];
   if (Array.isArray(join)) {
     const [sep, parts] = join as [string, Json[]];
-    return parts.map((p) => String(resolveIntrinsics(p, template, region))).join(sep);
+    return parts.map((p) => scalar(resolveIntrinsics(p, template, region))).join(sep);
   }
   const getAtt = value['Fn::GetAtt'];
-  if (Array.isArray(getAtt)) return localArn(String(getAtt[0]), template, region);
+  if (Array.isArray(getAtt)) return localArn(scalar(getAtt[0] ?? null), template, region);
   const ref = value.Ref;
   if (typeof ref === 'string') {
     if (ref === 'AWS::Partition') return 'aws';
@@ -50,7 +54,7 @@ function localArn(logicalId: string, template: CfnTemplate, region: string): str
   return `arn:aws:local:${region}:${LOCAL_ACCOUNT}:${logicalId}`;
 }
 
-type AslState = {
+export type AslState = {
   Type: string;
   Resource?: string;
   Retry?: unknown[];
@@ -58,7 +62,7 @@ type AslState = {
   ItemProcessor?: AslMachine;
   Iterator?: AslMachine;
 };
-type AslMachine = { StartAt: string; States: Record<string, AslState> };
+export type AslMachine = { StartAt: string; States: Record<string, AslState>; TimeoutSeconds?: number };
 
 /** Every state in the definition, nested Parallel branches and Map processors included. */
 export function allStates(machine: AslMachine): Array<[string, AslState]> {
@@ -72,7 +76,7 @@ export function allStates(machine: AslMachine): Array<[string, AslState]> {
 
 export interface SynthesizedCutover {
   /** The deployed definition, with CloudFormation references resolved to local names. */
-  definition: StateMachineDefinition;
+  definition: AslMachine;
   /** Task state name → the functions/ folder of the step Lambda it invokes. */
   taskSteps: Record<string, string>;
   /** Every step Lambda's environment, as deployed (resolved), merged. */
@@ -105,5 +109,5 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     if (!step) throw new Error(`Task '${name}' invokes ${state.Resource}, which is not a step Lambda`);
     taskSteps[name] = step;
   }
-  return { definition: definition as unknown as StateMachineDefinition, taskSteps, lambdaEnvironment };
+  return { definition, taskSteps, lambdaEnvironment };
 }

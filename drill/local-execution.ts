@@ -1,7 +1,7 @@
 import './polyfills';
 import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allStates, type SynthesizedCutover } from './definition';
 
 export type StepHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -86,10 +86,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   applyLambdaEnvironment(cutover);
   const load = options.loadHandler ?? loadStepHandler;
   const taskCalls: TaskCall[] = [];
-  const handlers: Record<string, (input: unknown) => Promise<never>> = {};
+  const handlers: NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']> = {};
   for (const [state, step] of Object.entries(cutover.taskSteps)) {
     const handler = await load(step);
-    handlers[state] = async (input: unknown) => {
+    handlers[state] = async (input) => {
       const call: TaskCall = { state, step, input };
       taskCalls.push(call);
       try {
@@ -103,15 +103,15 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const pause = options.pauseMs ?? 0;
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of allStates(cutover.definition as never)) {
+  for (const [name, state] of allStates(cutover.definition)) {
     if (state.Type === 'Wait') waitTimeOverrides[name] = pause;
     if (state.Retry) retryIntervalOverrides[name] = pause;
   }
 
-  const machine = new StateMachine(cutover.definition, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(cutover.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
   const executionName = options.executionName ?? `local-${Date.now()}`;
   const execution = machine.run(options.input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
     context: {
       Execution: {
         Id: `arn:aws:states:local:000000000000:execution:dr-cutover:${executionName}`,

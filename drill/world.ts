@@ -200,6 +200,7 @@ export class SimulatedWorld {
       const name = command.name;
       stub.on(command as never).callsFake(
         async (input: I) => {
+          await Promise.resolve();
           this.calls.push({ command: name, input: structuredClone(input) });
           this.beforeCall?.(name, input);
           const fault = this.faults.get(name)?.shift();
@@ -405,5 +406,5 @@ function initialDistributionConfig(config: EnvironmentConfig): DistributionConfi
     },
     ViewerCertificate: { ACMCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/edge', SSLSupportMethod: 'sni-only' },
     PriceClass: 'PriceClass_200',
-  } as DistributionConfig;
+  };
 }

@@ -18,7 +18,7 @@ export class CutoverStack extends Stack {
   readonly stateMachine: CutoverStateMachine;
   readonly eventsTopic: sns.Topic;
   readonly lockTable: dynamodb.Table;
-  readonly steps: CutoverSteps & Record<keyof CutoverSteps, CutoverFunction>;
+  readonly steps: Record<keyof CutoverSteps, CutoverFunction>;
 
   constructor(scope: Construct, id: string, props: CutoverStackProps) {
     super(scope, id, props);

@@ -17,7 +17,7 @@ export type Timed<R> = R & { startedAt: string; finishedAt: string };
 export function defineStep<S extends z.ZodType, R extends object>(
   step: string,
   schema: S,
-  logic: (input: z.output<S>) => Promise<R>,
+  logic: (input: z.output<S>) => R | Promise<R>,
 ) {
   const run = async (event: unknown, _context: Context): Promise<Timed<R>> => {
     const parsed = schema.safeParse(event);

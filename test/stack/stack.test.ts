@@ -12,7 +12,7 @@ const stack = new CutoverStack(app, 'DrCutover-prod', { config, env: { account: 
 const template = Template.fromStack(stack);
 const json = template.toJSON() as CfnTemplate;
 const { definition } = extractCutover(json, config.standbyRegion);
-const states = allStates(definition as never);
+const states = allStates(definition);
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
 function statementsOf(roleLogicalIdPrefix: string): Statement[] {
@@ -144,6 +144,6 @@ describe('the cutover stack', () => {
     for (const [, choice] of choices) {
       expect(JSON.stringify(choice)).toMatch(/NumericGreaterThanEquals/);
     }
-    expect((definition as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(config.limits.executionTimeoutMinutes * 60);
+    expect(definition.TimeoutSeconds).toBe(config.limits.executionTimeoutMinutes * 60);
   });
 });
