@@ -9,14 +9,21 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type CfnResource = { Type: string; Properties?: Record<string, Json> };
 export type CfnTemplate = { Resources: Record<string, CfnResource> };
 
-/** The synthesized stack for one environment. Bundling is skipped: only the template is needed. */
+const templates = new Map<string, CfnTemplate>();
+
+/** The synthesized stack for one environment (memoized per config). Bundling is skipped: only the template is needed. */
 export function synthesizeTemplate(config: EnvironmentConfig): CfnTemplate {
+  const key = JSON.stringify(config);
+  const cached = templates.get(key);
+  if (cached) return cached;
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack: Stack = new CutoverStack(app, `DrCutover-${config.name}`, {
     config,
     env: { account: LOCAL_ACCOUNT, region: config.standbyRegion },
   });
-  return Template.fromStack(stack).toJSON() as CfnTemplate;
+  const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+  templates.set(key, template);
+  return template;
 }
 
 function scalar(value: Json): string {
@@ -74,6 +81,21 @@ export function allStates(machine: AslMachine): Array<[string, AslState]> {
   ]);
 }
 
+/**
+ * The lane each state runs in, for showing parallel work side by side: a Parallel branch is
+ * named after its first state, a Map item after its Map; top-level states are in 'cutover'.
+ */
+export function stateLanes(machine: AslMachine, lane = 'cutover'): Record<string, string> {
+  const lanes: Record<string, string> = {};
+  for (const [name, state] of Object.entries(machine.States)) {
+    lanes[name] = lane;
+    for (const branch of state.Branches ?? []) Object.assign(lanes, stateLanes(branch, branch.StartAt));
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (processor) Object.assign(lanes, stateLanes(processor, name));
+  }
+  return lanes;
+}
+
 export interface SynthesizedCutover {
   /** The deployed definition, with CloudFormation references resolved to local names. */
   definition: AslMachine;
@@ -81,6 +103,8 @@ export interface SynthesizedCutover {
   taskSteps: Record<string, string>;
   /** Every step Lambda's environment, as deployed (resolved), merged. */
   lambdaEnvironment: Record<string, string>;
+  /** The Region the state machine and its Lambdas are deployed in (the standby Region). */
+  region: string;
 }
 
 /** Extracts the state machine from a synthesized template and binds each Task to its step folder. */
@@ -109,5 +133,5 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     if (!step) throw new Error(`Task '${name}' invokes ${state.Resource}, which is not a step Lambda`);
     taskSteps[name] = step;
   }
-  return { definition, taskSteps, lambdaEnvironment };
+  return { definition, taskSteps, lambdaEnvironment, region };
 }

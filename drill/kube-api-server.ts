@@ -234,6 +234,24 @@ export class KubeApiStandIn {
     this.rolloutOutcome = outcome;
   }
 
+  /**
+   * The cause of a stuck rollout is fixed (capacity, image): rollouts in progress or failed
+   * complete `rolloutDelayMs` from now, as the Deployment controller keeps trying.
+   */
+  unblockRollouts(): void {
+    this.rolloutOutcome = 'complete';
+    for (const stored of this.deployments.values()) {
+      if (stored.rollout?.outcome === 'progress-deadline-exceeded') {
+        stored.rollout = { ...stored.rollout, startedAt: this.now(), outcome: 'complete' };
+      }
+    }
+  }
+
+  /** Drops every pending injected fault. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** Every request so far (never the token). */
   get requests(): readonly RequestLogEntry[] {
     return this.log.map((entry) => ({ ...entry }));

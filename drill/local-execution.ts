@@ -40,8 +40,13 @@ export interface LocalRunOptions {
   executionName?: string;
   /** Loads a step's handler; defaults to the real functions/<step>/index.ts. */
   loadHandler?: (step: string) => Promise<StepHandler>;
-  /** Milliseconds each Wait state and Retry pause lasts locally (default 0). */
+  /**
+   * Milliseconds each Wait state and Retry pause lasts (default 0). Ignored with `clock`,
+   * where they take their defined time in simulated time.
+   */
   pauseMs?: number;
+  /** The drill's simulated clock: handlers run under `hold`, and `drive` moves time while the run is idle. */
+  clock?: { hold<T>(work: () => Promise<T>): Promise<T>; drive(until: Promise<unknown>): Promise<void> };
   onEvent?: (event: ExecutionEvent) => void;
 }
 
@@ -49,9 +54,17 @@ const ENV_NOT_COPIED = new Set(['NODE_OPTIONS', 'CUTOVER_STEP', 'POWERTOOLS_SERV
 
 /** Gives this process the deployed Lambda environment, so handlers read the same settings they would on AWS. */
 export function applyLambdaEnvironment(cutover: SynthesizedCutover): void {
+  // The Lambda runtime sets the Region the function runs in.
+  process.env.AWS_REGION = cutover.region;
   for (const [key, value] of Object.entries(cutover.lambdaEnvironment)) {
     if (!ENV_NOT_COPIED.has(key)) process.env[key] = value;
   }
+}
+
+/** Loads every step handler the definition binds, e.g. before a simulated clock is installed. */
+export async function preloadHandlers(cutover: SynthesizedCutover): Promise<void> {
+  applyLambdaEnvironment(cutover);
+  await Promise.all([...new Set(Object.values(cutover.taskSteps))].map(loadStepHandler));
 }
 
 export async function loadStepHandler(step: string): Promise<StepHandler> {
@@ -93,7 +106,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       const call: TaskCall = { state, step, input };
       taskCalls.push(call);
       try {
-        return (await handler(input, lambdaContext(step))) as never;
+        const invoke = () => handler(input, lambdaContext(step));
+        return (await (options.clock ? options.clock.hold(invoke) : invoke())) as never;
       } catch (error) {
         call.error = error instanceof Error ? error.name : String(error);
         throw error;
@@ -103,9 +117,11 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const pause = options.pauseMs ?? 0;
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of allStates(cutover.definition)) {
-    if (state.Type === 'Wait') waitTimeOverrides[name] = pause;
-    if (state.Retry) retryIntervalOverrides[name] = pause;
+  if (!options.clock) {
+    for (const [name, state] of allStates(cutover.definition)) {
+      if (state.Type === 'Wait') waitTimeOverrides[name] = pause;
+      if (state.Retry) retryIntervalOverrides[name] = pause;
+    }
   }
 
   const machine = new StateMachine(cutover.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
@@ -142,6 +158,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   let output: unknown = null;
   let status: LocalRunResult['status'] = 'SUCCEEDED';
   try {
+    if (options.clock) await options.clock.drive(execution.result);
     output = await execution.result;
   } catch (error) {
     if (!(error instanceof ExecutionError)) throw error;

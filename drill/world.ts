@@ -41,6 +41,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { KubeApiStandIn } from './kube-api-server';
+import { DEFAULT_TIMING, type TimingModel } from './timing';
 
 /** Commands that change the world. A dry run must send none of them (I2). */
 export const MUTATING_COMMANDS = new Set([
@@ -60,29 +61,34 @@ export interface AwsCall {
 export const WORLD_CREDENTIALS = { accessKeyId: 'AKIDLOCALDRILL', secretAccessKey: 'local-drill-secret-key' };
 
 interface Replica {
-  status: string;
+  /** Fault: the replica is `backing-up` (promotion refused) until this simulated ms (Infinity: stuck). */
+  backingUpUntil: number;
   source: string | null;
-  /** Describe calls left before a requested promotion moves to its next status. */
-  stepsLeft: number;
-  promotionPhases: string[];
+  /** Simulated ms when promotion was accepted. */
+  promotedAt: number | null;
+  /** Fault: a promotion that never gets past `modifying`. */
+  neverFinishes: boolean;
 }
 
 interface Distribution {
   config: DistributionConfig;
   etag: number;
-  status: 'Deployed' | 'InProgress';
-  pollsLeft: number;
+  /** Simulated ms of the last update. */
+  updatedAt: number | null;
 }
 
-/** How many polls each asynchronous operation takes to finish. */
-export interface WorldTiming {
-  /** Describe calls while the status still lags the promote call, then per phase. */
-  promotionPollsPerPhase: number;
-  distributionPolls: number;
-  dnsPolls: number;
+interface Fault {
+  remaining: number;
+  /** Applies only once the command has been called this many times. */
+  after: number;
+  answer: (input: unknown) => unknown;
 }
 
-const DEFAULT_TIMING: WorldTiming = { promotionPollsPerPhase: 1, distributionPolls: 1, dnsPolls: 1 };
+/** A change the world accepted: what a re-run must not repeat. */
+export interface Effect {
+  kind: 'promote' | 'cloudfront-update' | 'dns-upsert' | 'lock' | 'kubernetes-patch';
+  detail: string;
+}
 
 type Stub = ReturnType<typeof mockClient>;
 
@@ -97,27 +103,42 @@ export class SimulatedWorld {
   readonly kube: KubeApiStandIn;
   readonly lock = new Map<string, Record<string, AttributeValue>>();
   readonly records = new Map<string, ResourceRecordSet>();
-  readonly changes = new Map<string, { pollsLeft: number }>();
+  readonly changes = new Map<string, { submittedAt: number }>();
+  readonly effects: Effect[] = [];
   readonly replica: Replica;
   readonly distribution: Distribution;
   readonly tables = new Map<string, { status: string; replicas: Array<{ region: string; status: string }> }>();
   replicaLagSeconds = 0;
+  /** The lag above holds until this simulated ms, then drops to 0 (Infinity: it holds). */
+  replicaLagUntil = Number.POSITIVE_INFINITY;
   clusterStatus = 'ACTIVE';
   certificateStatus = 'ISSUED';
+  /** Fault: distribution updates stay InProgress. */
+  cloudfrontNeverDeploys = false;
+  /** Fault: Route 53 changes stay PENDING. */
+  dnsNeverInsync = false;
+  /** Fault: the DR endpoint answers 503 to this many more checks (Infinity: always). */
+  endpointFailuresLeft = 0;
   /** Called before each AWS command is answered: tests use it to check invariants at that moment. */
   beforeCall: ((command: string, input: unknown) => void) | undefined;
-  /** Faults: command name → errors to throw on its next calls. */
-  private readonly faults = new Map<string, Error[]>();
+  /** Faults: command name → what its next calls do instead of answering. */
+  private readonly faults = new Map<string, Fault[]>();
+  private readonly callCounts = new Map<string, number>();
   private readonly stubs: Stub[] = [];
   private kubeEndpoint: { endpoint: string; caData: string } | undefined;
+  private realFetch: typeof fetch | undefined;
+  /** Health checks the DR endpoint answered, with the status it gave. */
+  readonly endpointChecks: Array<{ at: number; status: number }> = [];
   private nextChange = 1;
+  /** Simulated time in ms: the drill installs a simulated clock, so Date.now() is simulated there. */
+  readonly now: () => number = () => Date.now();
 
   constructor(
     readonly config: EnvironmentConfig,
     readonly targets: RuntimeTargets,
-    readonly timing: WorldTiming = DEFAULT_TIMING,
+    readonly timing: TimingModel = DEFAULT_TIMING,
   ) {
-    this.replica = { status: 'available', source: config.rds.primaryInstanceId, stepsLeft: 0, promotionPhases: [] };
+    this.replica = { backingUpUntil: 0, source: config.rds.primaryInstanceId, promotedAt: null, neverFinishes: false };
     for (const table of config.dynamodb.tables) {
       this.tables.set(table, {
         status: 'ACTIVE',
@@ -127,7 +148,7 @@ export class SimulatedWorld {
         ],
       });
     }
-    this.distribution = { config: initialDistributionConfig(config), etag: 1, status: 'Deployed', pollsLeft: 0 };
+    this.distribution = { config: initialDistributionConfig(config), etag: 1, updatedAt: null };
     for (const record of targets.records) {
       this.records.set(recordKey(record.name, record.type), {
         Name: `${record.name}.`,
@@ -135,7 +156,7 @@ export class SimulatedWorld {
         AliasTarget: { DNSName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true },
       });
     }
-    this.kube = new KubeApiStandIn({ rolloutDelayMs: 30 });
+    this.kube = new KubeApiStandIn({ rolloutDelayMs: timing.rolloutSeconds * 1000, now: () => this.now() });
     this.kube.seedConfigMap(config.eks.namespace, config.eks.configMapName, {
       AWS_REGION: config.primaryRegion,
       COGNITO_REGION: config.primaryRegion,
@@ -146,9 +167,10 @@ export class SimulatedWorld {
     this.kube.seedDeployment(config.eks.namespace, config.eks.deploymentName, { replicas: 2 });
   }
 
-  /** Starts the Kubernetes stand-in and installs the AWS command handlers. */
+  /** Starts the Kubernetes stand-in and the DR endpoint, and installs the AWS command handlers. */
   async start(): Promise<void> {
     this.kubeEndpoint = await this.kube.start();
+    this.installEndpoint();
     process.env.AWS_ACCESS_KEY_ID = WORLD_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = WORLD_CREDENTIALS.secretAccessKey;
     this.install();
@@ -158,13 +180,147 @@ export class SimulatedWorld {
     for (const stub of this.stubs) stub.restore();
     this.stubs.length = 0;
     await this.kube.stop();
+    if (this.realFetch) globalThis.fetch = this.realFetch;
+    this.realFetch = undefined;
   }
 
-  /** The next `count` calls of `command` throw `error` (e.g. throttling, PreconditionFailed). */
-  failNext(command: string, count: number, error: () => Error): void {
-    const queue = this.faults.get(command) ?? [];
-    for (let i = 0; i < count; i++) queue.push(error());
-    this.faults.set(command, queue);
+  /**
+   * The DR endpoint (the config's URL) is answered by the world, like the AWS APIs: fetch of
+   * that URL gets 200 once the standby serves, 503 before. Any other URL goes to the real fetch.
+   */
+  private installEndpoint(): void {
+    const realFetch = globalThis.fetch;
+    this.realFetch = realFetch;
+    globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url !== this.config.endpoint.url) return realFetch(input, init);
+      await Promise.resolve();
+      const serving = this.drServing();
+      const healthy = serving && this.endpointFailuresLeft <= 0;
+      if (serving && !healthy) this.endpointFailuresLeft -= 1;
+      const status = healthy ? 200 : 503;
+      this.endpointChecks.push({ at: this.now(), status });
+      return new Response(healthy ? 'ok' : 'not serving', { status, headers: { 'content-type': 'text/plain' } });
+    };
+  }
+
+  /** The DR side serves only once the database is writable, Auth reads the standby config and DNS points there. */
+  drServing(): boolean {
+    const dnsSwitched = Object.values(this.dnsTargets()).every((t) => t === this.config.route53.aliasTarget.dnsName);
+    return this.databaseRole() === 'standalone (writable)' && this.authPatchedAndRolled() && dnsSwitched;
+  }
+
+  /** The replica's status as RDS reports it at this simulated moment. */
+  replicaStatus(): { status: string; source: string | null } {
+    const r = this.replica;
+    if (r.promotedAt === null) return { status: this.now() < r.backingUpUntil ? 'backing-up' : 'available', source: r.source };
+    const elapsed = (this.now() - r.promotedAt) / 1000;
+    const t = this.timing;
+    if (elapsed < t.promotionStatusLagSeconds) return { status: 'available', source: r.source };
+    if (r.neverFinishes || elapsed < t.promotionStatusLagSeconds + t.promotionModifyingSeconds) return { status: 'modifying', source: r.source };
+    if (elapsed < t.promotionStatusLagSeconds + t.promotionModifyingSeconds + t.promotionRebootingSeconds) return { status: 'rebooting', source: r.source };
+    return { status: 'available', source: null };
+  }
+
+  databaseRole(): string {
+    const { status, source } = this.replicaStatus();
+    return source === null && status === 'available' ? 'standalone (writable)' : `read replica of ${source ?? '?'} (${status})`;
+  }
+
+  authPatchedAndRolled(): boolean {
+    const { namespace, configMapName, deploymentName } = this.config.eks;
+    const data = this.kube.configMap(namespace, configMapName)?.data ?? {};
+    const patched = Object.entries(this.config.eks.configMapData).every(([k, v]) => data[k] === v);
+    const d = this.kube.deployment(namespace, deploymentName);
+    const want = d?.spec?.replicas ?? 1;
+    const rolled =
+      (d?.status?.observedGeneration ?? 0) >= (d?.metadata?.generation ?? 0) &&
+      d?.status?.updatedReplicas === want &&
+      d.status.readyReplicas === want;
+    return patched && rolled;
+  }
+
+  /** Successful mutations the Kubernetes stand-in accepted. */
+  kubernetesEffects(): Effect[] {
+    return this.kube
+      .mutatingRequests()
+      .filter((r) => r.status < 300)
+      .map((r) => ({ kind: 'kubernetes-patch', detail: `${r.method} ${r.path}` }));
+  }
+
+  currentReplicaLag(): number {
+    return this.now() < this.replicaLagUntil ? this.replicaLagSeconds : 0;
+  }
+
+  /** Another execution holds the environment's lock for the next hour. */
+  holdLock(executionId: string): void {
+    this.lock.set(this.config.name, {
+      lockId: { S: this.config.name },
+      executionId: { S: executionId },
+      acquiredAt: { S: new Date(this.now()).toISOString() },
+      expiresAt: { N: String(Math.floor(this.now() / 1000) + 3600) },
+    });
+  }
+
+  /** Every standby table reads UPDATING once preflight has read it (one describe per table). */
+  degradeTableAfterPreflight(): void {
+    this.answerNext(
+      'DescribeTableCommand',
+      Number.POSITIVE_INFINITY,
+      (input) => ({ Table: { TableName: (input as { TableName?: string }).TableName, TableStatus: 'UPDATING', Replicas: [] } }),
+      { after: this.config.dynamodb.tables.length },
+    );
+  }
+
+  private removedOrigins: NonNullable<DistributionConfig['Origins']> | undefined;
+
+  /** The distribution loses its Tokyo origins (a misconfiguration the switch must refuse). */
+  removeDrOrigin(): void {
+    const drIds = new Set(this.config.cloudfront.behaviors.map((b) => b.drOriginId));
+    const origins = this.distribution.config.Origins;
+    this.removedOrigins = structuredClone(origins);
+    const kept = (origins?.Items ?? []).filter((o) => !drIds.has(o.Id ?? ''));
+    this.distribution.config.Origins = { Quantity: kept.length, Items: kept };
+  }
+
+  restoreDrOrigin(): void {
+    if (this.removedOrigins) this.distribution.config.Origins = this.removedOrigins;
+    this.distribution.etag += 1;
+  }
+
+  /** Every accepted side effect so far, AWS and Kubernetes. */
+  allEffects(): Effect[] {
+    return [...this.effects, ...this.kubernetesEffects()];
+  }
+
+  /**
+   * The next `count` calls of `command` (after the first `after` calls of it) throw `error`
+   * (e.g. throttling, PreconditionFailed) instead of being answered.
+   */
+  failNext(command: string, count: number, error: () => Error, options: { after?: number } = {}): void {
+    this.addFault(command, { remaining: count, after: options.after ?? 0, answer: () => { throw error(); } });
+  }
+
+  /** The next `count` calls of `command` (after the first `after`) get `answer()` instead of the world's answer. */
+  answerNext(command: string, count: number, answer: (input: unknown) => unknown, options: { after?: number } = {}): void {
+    this.addFault(command, { remaining: count, after: options.after ?? 0, answer });
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+    this.kube.clearFaults();
+  }
+
+  private addFault(command: string, fault: Fault): void {
+    this.faults.set(command, [...(this.faults.get(command) ?? []), fault]);
+  }
+
+  private takeFault(command: string): Fault | undefined {
+    const seen = this.callCounts.get(command) ?? 0;
+    this.callCounts.set(command, seen + 1);
+    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after);
+    if (fault) fault.remaining -= 1;
+    return fault;
   }
 
   mutatingCalls(): AwsCall[] {
@@ -203,8 +359,8 @@ export class SimulatedWorld {
           await Promise.resolve();
           this.calls.push({ command: name, input: structuredClone(input) });
           this.beforeCall?.(name, input);
-          const fault = this.faults.get(name)?.shift();
-          if (fault) throw fault;
+          const fault = this.takeFault(name);
+          if (fault) return fault.answer(input);
           return fn(input);
         },
       );
@@ -215,27 +371,25 @@ export class SimulatedWorld {
       if (input.DBInstanceIdentifier !== this.config.rds.replicaInstanceId) {
         throw new DBInstanceNotFoundFault({ message: `DBInstance ${input.DBInstanceIdentifier} not found`, $metadata: {} });
       }
-      this.advancePromotion();
-      const r = this.replica;
+      const { status, source } = this.replicaStatus();
       return {
         DBInstances: [
           {
             DBInstanceIdentifier: this.config.rds.replicaInstanceId,
-            DBInstanceStatus: r.status,
-            ReadReplicaSourceDBInstanceIdentifier: r.source ?? undefined,
-            StatusInfos: r.source ? [{ StatusType: 'read replication', Status: 'replicating', Normal: true }] : [],
+            DBInstanceStatus: status,
+            ReadReplicaSourceDBInstanceIdentifier: source ?? undefined,
+            StatusInfos: source ? [{ StatusType: 'read replication', Status: 'replicating', Normal: true }] : [],
           },
         ],
       };
     });
     handle(rds, PromoteReadReplicaCommand, () => {
-      const r = this.replica;
-      if (r.status === 'backing-up' || r.promotionPhases.length > 0 || r.source === null) {
-        throw new InvalidDBInstanceStateFault({ message: `DB instance is not in a state that allows promotion (${r.status})`, $metadata: {} });
+      const { status, source } = this.replicaStatus();
+      if (status === 'backing-up' || this.replica.promotedAt !== null || source === null) {
+        throw new InvalidDBInstanceStateFault({ message: `DB instance is not in a state that allows promotion (${status})`, $metadata: {} });
       }
-      // The status lags the call, then goes through modifying and rebooting to a standalone instance.
-      r.promotionPhases = ['available', 'modifying', 'rebooting', 'standalone'];
-      r.stepsLeft = this.timing.promotionPollsPerPhase;
+      this.replica.promotedAt = this.now();
+      this.effects.push({ kind: 'promote', detail: this.config.rds.replicaInstanceId });
       return { DBInstance: { DBInstanceIdentifier: this.config.rds.replicaInstanceId } };
     });
 
@@ -244,7 +398,7 @@ export class SimulatedWorld {
       MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
         Id: q.Id,
         Timestamps: [new Date()],
-        Values: [q.MetricStat?.Metric?.MetricName === 'ReplicaLag' ? this.replicaLagSeconds : 250],
+        Values: [q.MetricStat?.Metric?.MetricName === 'ReplicaLag' ? this.currentReplicaLag() : this.timing.dynamodbReplicationLatencyMs],
       })),
     }));
 
@@ -271,6 +425,7 @@ export class SimulatedWorld {
         throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: current });
       }
       this.lock.set(id, item);
+      this.effects.push({ kind: 'lock', detail: `acquire ${id}` });
       return {};
     });
     handle(ddb, DeleteItemCommand, (input: { Key?: Record<string, AttributeValue>; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
@@ -279,6 +434,7 @@ export class SimulatedWorld {
         throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
       }
       this.lock.delete(id);
+      this.effects.push({ kind: 'lock', detail: `release ${id}` });
       return {};
     });
 
@@ -312,16 +468,19 @@ export class SimulatedWorld {
       if (input.IfMatch !== `E${this.distribution.etag}`) {
         throw new PreconditionFailed({ message: 'The request failed because it didn\'t meet the preconditions', $metadata: { httpStatusCode: 412 } });
       }
+      const before = this.behaviorOrigins();
       this.distribution.config = structuredClone(input.DistributionConfig ?? this.distribution.config);
       this.distribution.etag += 1;
-      this.distribution.status = 'InProgress';
-      this.distribution.pollsLeft = this.timing.distributionPolls;
+      this.distribution.updatedAt = this.now();
+      const after = this.behaviorOrigins();
+      const moved = Object.keys(after).filter((k) => after[k] !== before[k]);
+      this.effects.push({ kind: 'cloudfront-update', detail: moved.sort().join(',') });
       return { ETag: `E${this.distribution.etag}`, Distribution: { Id: this.config.cloudfront.distributionId, Status: 'InProgress' } };
     });
-    handle(cf, GetDistributionCommand, () => {
-      if (this.distribution.status === 'InProgress' && --this.distribution.pollsLeft < 0) this.distribution.status = 'Deployed';
-      return { Distribution: { Id: this.config.cloudfront.distributionId, Status: this.distribution.status }, ETag: `E${this.distribution.etag}` };
-    });
+    handle(cf, GetDistributionCommand, () => ({
+      Distribution: { Id: this.config.cloudfront.distributionId, Status: this.distributionStatus() },
+      ETag: `E${this.distribution.etag}`,
+    }));
 
     const r53 = on(Route53Client);
     handle(r53, ListResourceRecordSetsCommand, (input: { StartRecordName?: string; StartRecordType?: string }) => {
@@ -331,17 +490,21 @@ export class SimulatedWorld {
     handle(r53, ChangeResourceRecordSetsCommand, (input: { ChangeBatch?: { Changes?: Array<{ Action?: string; ResourceRecordSet?: ResourceRecordSet }> } }) => {
       for (const change of input.ChangeBatch?.Changes ?? []) {
         const set = change.ResourceRecordSet;
-        if (change.Action === 'UPSERT' && set?.Name && set.Type) this.records.set(recordKey(set.Name, set.Type), structuredClone(set));
+        if (change.Action === 'UPSERT' && set?.Name && set.Type) {
+          this.records.set(recordKey(set.Name, set.Type), structuredClone(set));
+          this.effects.push({ kind: 'dns-upsert', detail: `${set.Name} ${set.Type}` });
+        }
       }
       const id = `/change/C${String(this.nextChange++).padStart(6, '0')}`;
-      this.changes.set(id.replace('/change/', ''), { pollsLeft: this.timing.dnsPolls });
+      this.changes.set(id.replace('/change/', ''), { submittedAt: this.now() });
       return { ChangeInfo: { Id: id, Status: 'PENDING', SubmittedAt: new Date() } };
     });
     handle(r53, GetChangeCommand, (input: { Id?: string }) => {
       const key = (input.Id ?? '').replace('/change/', '');
       const change = this.changes.get(key);
       if (!change) throw Object.assign(new Error(`No change ${key}`), { name: 'NoSuchChange', $metadata: {} });
-      const status = --change.pollsLeft < 0 ? 'INSYNC' : 'PENDING';
+      const insync = !this.dnsNeverInsync && this.now() - change.submittedAt >= this.timing.route53InsyncSeconds * 1000;
+      const status = insync ? 'INSYNC' : 'PENDING';
       return { ChangeInfo: { Id: input.Id, Status: status, SubmittedAt: new Date() } };
     });
 
@@ -352,21 +515,10 @@ export class SimulatedWorld {
     });
   }
 
-  private advancePromotion(): void {
-    const r = this.replica;
-    if (r.promotionPhases.length === 0) return;
-    if (r.stepsLeft > 0) {
-      r.stepsLeft -= 1;
-      return;
-    }
-    const phase = r.promotionPhases.shift();
-    r.stepsLeft = this.timing.promotionPollsPerPhase;
-    if (phase === 'standalone') {
-      r.status = 'available';
-      r.source = null;
-    } else if (phase) {
-      r.status = phase;
-    }
+  distributionStatus(): 'Deployed' | 'InProgress' {
+    const { updatedAt } = this.distribution;
+    if (updatedAt === null) return 'Deployed';
+    return !this.cloudfrontNeverDeploys && this.now() - updatedAt >= this.timing.cloudfrontDeploySeconds * 1000 ? 'Deployed' : 'InProgress';
   }
 }
 

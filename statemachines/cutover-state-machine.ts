@@ -82,6 +82,7 @@ export class CutoverStateMachine extends Construct {
         timeout: taskTimeout,
         resultPath: sfn.JsonPath.DISCARD,
         payload: { type, ...run, ...extra },
+        bestEffort: true,
       });
     const report = (name: string, status: 'succeeded' | 'failed') =>
       stepTask(this, name, {

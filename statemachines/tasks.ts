@@ -30,6 +30,8 @@ export interface StepTaskProps {
   retries?: RetryPolicy[];
   /** Inside a Parallel branch or Map: where errors go (see `rethrow`). Top-level tasks add their own Catch. */
   catchTo?: sfn.IChainable;
+  /** Best-effort steps (announcements) retry briefly, so an outage of theirs never delays the cutover. */
+  bestEffort?: boolean;
 }
 
 /**
@@ -57,8 +59,8 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
   }
   task.addRetry({
     errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS],
-    interval: Duration.seconds(2),
-    maxAttempts: 6,
+    interval: Duration.seconds(props.bestEffort ? 1 : 2),
+    maxAttempts: props.bestEffort ? 2 : 6,
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,

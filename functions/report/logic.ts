@@ -43,6 +43,7 @@ export const ReportInputSchema = z.object({
 export type ReportInput = z.infer<typeof ReportInputSchema>;
 
 interface TimedResult {
+  step: string;
   startedAt: string;
   finishedAt: string;
   outcome?: string;
@@ -53,10 +54,10 @@ interface TimedResult {
 function isTimed(value: unknown): value is TimedResult {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.startedAt === 'string' && typeof v.finishedAt === 'string';
+  return typeof v.step === 'string' && typeof v.startedAt === 'string' && typeof v.finishedAt === 'string';
 }
 
-/** Every step result (anything stamped with startedAt/finishedAt) inside a result group, depth first. */
+/** Every step result (a `step` stamped with startedAt/finishedAt) inside a result group, depth first. */
 export function collectResults(value: unknown): TimedResult[] {
   if (Array.isArray(value)) return value.flatMap(collectResults);
   if (typeof value !== 'object' || value === null) return [];

@@ -1,7 +1,7 @@
 import { buildReport, causeMessage, failedStep, type ReportInput } from '../../functions/report/logic';
 
 const input: ReportInput['input'] = { mode: 'emergency', dryRun: false, reason: 'r', requestedBy: 'sre', trigger: { type: 'manual' } };
-const timed = (startedAt: string, finishedAt: string, extra: Record<string, unknown> = {}) => ({ startedAt, finishedAt, ...extra });
+const timed = (startedAt: string, finishedAt: string, extra: Record<string, unknown> = {}) => ({ step: 'a step', startedAt, finishedAt, ...extra });
 
 describe('Report', () => {
   const results = {
@@ -17,7 +17,16 @@ describe('Report', () => {
       },
       tables: [timed('2026-11-27T03:00:03Z', '2026-11-27T03:00:05Z', { outcome: 'verified' })],
     },
-    traffic: { dns: [{ switch: timed('2026-11-27T03:06:02Z', '2026-11-27T03:06:03Z', { outcome: 'changed' }), sync: timed('2026-11-27T03:07:00Z', '2026-11-27T03:07:01Z') }] },
+    traffic: {
+      dns: [
+        {
+          // A Map item carries the validated input too, stamped by its own step: not a DNS timing.
+          input: { startedAt: '2026-11-27T03:00:00Z', finishedAt: '2026-11-27T03:00:00Z', mode: 'emergency' },
+          switch: timed('2026-11-27T03:06:02Z', '2026-11-27T03:06:03Z', { outcome: 'changed' }),
+          sync: timed('2026-11-27T03:07:00Z', '2026-11-27T03:07:01Z'),
+        },
+      ],
+    },
     endpoint: timed('2026-11-27T03:07:02Z', '2026-11-27T03:07:03Z', { outcome: 'verified' }),
   };
 

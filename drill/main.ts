@@ -1,0 +1,225 @@
+/**
+ * `npm start`: a full cutover rehearsal on this machine. The synthesized state machine runs
+ * in-process against a simulated Seoul/Tokyo world, on simulated time.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { renderReport } from '../bin/format';
+import type { CutoverReport } from '../functions/shared/contracts';
+import { parseConfig } from '../stacks/config';
+import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
+import { stateLanes } from './definition';
+import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
+import type { ExecutionEvent } from './local-execution';
+import { findScenario, SCENARIOS, type Scenario } from './scenarios';
+import type { SimulatedWorld } from './world';
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const OPTIONS = {
+  env: { type: 'string', default: 'prod' },
+  scenario: { type: 'string', default: 'happy-path' },
+  mode: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  rerun: { type: 'boolean', default: false },
+  tables: { type: 'string' },
+  records: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  list: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const positiveInt = z.coerce.number().int().min(1).max(200);
+const ArgsSchema = z.strictObject({
+  env: z.enum(Object.keys(ENVIRONMENTS) as [string, ...string[]], { error: `--env must be one of: ${Object.keys(ENVIRONMENTS).join(', ')}` }),
+  scenario: z.string().refine((name) => findScenario(name) !== undefined, {
+    error: (issue) => `unknown scenario '${String(issue.input)}'. Valid scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+  }),
+  mode: z.enum(['emergency', 'planned'], { error: '--mode must be emergency or planned' }).optional(),
+  'dry-run': z.boolean(),
+  rerun: z.boolean(),
+  tables: positiveInt.optional(),
+  records: positiveInt.optional(),
+  quiet: z.boolean(),
+  list: z.boolean(),
+  help: z.boolean(),
+});
+export type DrillArgs = z.infer<typeof ArgsSchema>;
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs the cutover state machine (as synthesized for deploy) against a simulated
+Seoul/Tokyo world on simulated time. Nothing outside this machine is touched.
+
+Options:
+  --env <name>        environment config to drill: ${Object.keys(ENVIRONMENTS).join(' | ')} (default prod)
+  --scenario <name>   fault scenario (default happy-path); --list shows them all
+  --mode <mode>       emergency | planned (default: the scenario's, else emergency)
+  --dry-run           dry run: change nothing, report the changes it would make
+  --rerun             after a failing scenario, remove the fault and run again (shows convergence)
+  --tables <n>        number of DynamoDB tables in the topology (1-200)
+  --records <n>       number of DNS records in the topology (1-200)
+  --quiet             no live progress, only the report
+  --list              list the scenarios and exit
+  -h, --help          this help`;
+
+export function parseDrillArgs(argv: string[]): DrillArgs {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new DrillUsageError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const parsed = ArgsSchema.safeParse(values);
+  if (!parsed.success) {
+    throw new DrillUsageError(`${parsed.error.issues.map((i) => i.message).join('\n')}\n\n${USAGE}`);
+  }
+  return parsed.data;
+}
+
+export class DrillUsageError extends Error {
+  override name = 'DrillUsageError';
+}
+
+/** The environment config, grown to `tables` tables and `records` records when asked (for scale drills). */
+export function drillConfig(args: Pick<DrillArgs, 'env' | 'tables' | 'records'>) {
+  const base = loadEnvironment(args.env);
+  const tables = args.tables ? Array.from({ length: args.tables }, (_, i) => base.dynamodb.tables[i] ?? `drill_table_${i + 1}`) : base.dynamodb.tables;
+  const zone = base.route53.records[0]?.name.split('.').slice(1).join('.') ?? 'example.org';
+  const records = args.records
+    ? Array.from({ length: args.records }, (_, i) => base.route53.records[i] ?? { name: `r${i + 1}.${zone}`, type: 'A' as const })
+    : base.route53.records;
+  return parseConfig(base.name, { ...base, dynamodb: { tables }, route53: { ...base.route53, records } });
+}
+
+const sim = (at: number) => {
+  const s = Math.max(0, Math.round((at - DRILL_EPOCH.getTime()) / 1000));
+  const hh = String(Math.floor(s / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return `+${hh}:${mm}:${ss}`;
+};
+
+/** One line per state as it starts and ends, with its lane, so parallel branches show side by side. */
+export function progressPrinter(lanes: Record<string, string>, out: (line: string) => void) {
+  return (event: ExecutionEvent) => {
+    if (!event.state) return;
+    const lane = (lanes[event.state] ?? 'cutover').slice(0, 30).padEnd(30);
+    const line = (mark: string, text: string) => out(`${sim(event.at)}  ${lane} │ ${mark} ${text}`);
+    if (event.type === 'StateEntered') line('▶', event.state);
+    else if (event.type === 'StateExited') line('✓', event.state);
+    else if (event.type === 'StateFailed') line('✗', `${event.state}: ${event.error ?? 'failed'}`);
+    else if (event.type === 'StateRetried') line('↻', `${event.state}: retry`);
+    else if (event.type === 'StateCaught') line('⤷', `${event.state}: caught ${event.error ?? ''}`.trim());
+  };
+}
+
+export function worldLines(world: SimulatedWorld): string[] {
+  const { config } = world;
+  const configMap = world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data ?? {};
+  const lockHolder = world.lock.get(config.name)?.executionId?.S;
+  return [
+    `World after the run (simulated ${config.primaryRegion} → ${config.standbyRegion})`,
+    ...Object.entries(world.dnsTargets()).map(([name, target]) => `  DNS ${name.padEnd(28)} → ${target ?? '(no record)'}`),
+    `  RDS ${config.rds.replicaInstanceId.padEnd(28)} ${world.databaseRole()}`,
+    `  ConfigMap ${`${config.eks.namespace}/${config.eks.configMapName}`.padEnd(22)} ${Object.keys(config.eks.configMapData)
+      .map((k) => `${k}=${configMap[k] ?? '(unset)'}`)
+      .join(' ')}`,
+    ...Object.entries(world.behaviorOrigins()).map(([pattern, origin]) => `  CloudFront ${pattern.padEnd(21)} → ${origin ?? '?'}`),
+    `  Cutover lock                     ${lockHolder ? `held by ${lockHolder}` : 'free'}`,
+  ];
+}
+
+export function messageLines(world: SimulatedWorld, from = 0): string[] {
+  return [
+    'Slack / SNS messages',
+    ...world.published.slice(from).map((p) => {
+      const type = (p.message as { type?: string } | null)?.type ?? '?';
+      return `  ${type.padEnd(24)} ${p.subject ?? ''}`;
+    }),
+  ];
+}
+
+function summary(run: DrillRun, report: CutoverReport | null): string[] {
+  return [
+    `Simulated RTO ${report ? `${report.rtoSeconds} s` : 'n/a'} (simulated time), ${run.stateTransitions} state transitions, ${(run.wallMs / 1000).toFixed(1)} s wall time`,
+  ];
+}
+
+export async function main(argv: string[], out: (line: string) => void = (l) => console.log(l)): Promise<number> {
+  let args: DrillArgs;
+  try {
+    args = parseDrillArgs(argv);
+  } catch (error) {
+    if (error instanceof DrillUsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.help) {
+    out(USAGE);
+    return 0;
+  }
+  if (args.list) {
+    out('Scenarios (npm start -- --scenario <name>):');
+    for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails  '}  ${s.step}: ${s.description}`);
+    return 0;
+  }
+  const scenario = findScenario(args.scenario) as Scenario;
+  const config = drillConfig(args);
+  out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
+  out(`  ${scenario.description}`);
+  const drill = await Drill.create({ config, arrange: scenario.arrange });
+  try {
+    const lanes = stateLanes(drill.cutover.definition);
+    const onEvent = args.quiet ? undefined : progressPrinter(lanes, out);
+    const input = {
+      mode: args.mode ?? scenario.mode ?? 'emergency',
+      dryRun: args['dry-run'],
+      reason: `local drill: ${scenario.name}`,
+      requestedBy: 'local-drill',
+    };
+    let run = await drill.run(input, onEvent);
+    out('');
+    printOutcome(run, drill, out, 0);
+    if (run.result.status === 'FAILED' && args.rerun && scenario.heal) {
+      out('');
+      out(`Removing the fault (${scenario.name}) and running again…`);
+      scenario.heal(drill.world);
+      const before = drill.world.published.length;
+      run = await drill.run(input, onEvent);
+      out('');
+      printOutcome(run, drill, out, before);
+    }
+    return run.result.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    await drill.close();
+  }
+}
+
+function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): void {
+  const report = run.report;
+  if (report) {
+    for (const line of renderReport(report, { name: `drill-${run.result.status.toLowerCase()}`, status: run.result.status })) out(line);
+  } else {
+    out(`Execution ${run.result.status}: ${run.result.error ?? ''} ${run.result.cause ?? ''}`.trim());
+  }
+  out('');
+  for (const line of messageLines(drill.world, messagesFrom)) out(line);
+  out('');
+  for (const line of worldLines(drill.world)) out(line);
+  out('');
+  for (const line of summary(run, report)) out(line);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

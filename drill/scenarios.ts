@@ -1,0 +1,344 @@
+import { PreconditionFailed } from '@aws-sdk/client-cloudfront';
+import type { CutoverMode } from '../functions/shared/contracts';
+import type { SimulatedWorld } from './world';
+
+/** What a scenario's run must end in. */
+export interface ScenarioExpectation {
+  status: 'SUCCEEDED' | 'FAILED';
+  /** The error the execution fails with. */
+  error?: string;
+  /** The step the failure report names. */
+  failedStep?: string;
+  /** A state whose Retry absorbs the fault. */
+  retried?: string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** The step the fault targets (for the scenario list). */
+  step: string;
+  mode?: CutoverMode;
+  /** Injects the fault into a fresh world. */
+  arrange?: (world: SimulatedWorld) => void;
+  /** Removes the fault's cause, so a re-run can show it converges. */
+  heal?: (world: SimulatedWorld) => void;
+  expect: ScenarioExpectation;
+}
+
+const sdkError = (name: string, status: number, message: string) => () =>
+  Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+const throttling = sdkError('ThrottlingException', 400, 'Rate exceeded');
+const serverError = sdkError('InternalFailure', 500, 'We encountered an internal error. Please try again.');
+
+/** The Auth ConfigMap's and Deployment's API paths in the world's cluster. */
+const configMapPath = (w: SimulatedWorld) => `/api/v1/namespaces/${w.config.eks.namespace}/configmaps/${w.config.eks.configMapName}`;
+const deploymentPath = (w: SimulatedWorld) => `/apis/apps/v1/namespaces/${w.config.eks.namespace}/deployments/${w.config.eks.deploymentName}`;
+
+/** Runs `fn` at a simulated moment `ms` after the drill starts (the drill's timers are simulated). */
+const after = (ms: number, fn: () => void) => {
+  setTimeout(fn, ms);
+};
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'happy-path',
+    description: 'Seoul is down; every standby resource is ready.',
+    step: 'all',
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'planned',
+    description: 'A planned cutover: replica lag drains to the RPO budget before promotion (I7).',
+    step: 'Promote RDS replica',
+    mode: 'planned',
+    arrange: (w) => {
+      // 3 s of lag that drains 90 simulated seconds into the run.
+      w.replicaLagSeconds = 3;
+      w.replicaLagUntil = w.now() + 90_000;
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+  },
+  // ---- lock ---------------------------------------------------------------------------
+  {
+    name: 'lock-throttled',
+    description: 'The lock table throttles the first two writes.',
+    step: 'Acquire cutover lock',
+    arrange: (w) => w.failNext('PutItemCommand', 2, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Acquire cutover lock' },
+  },
+  {
+    name: 'lock-held',
+    description: 'Another cutover already holds the lock.',
+    step: 'Acquire cutover lock',
+    arrange: (w) => w.holdLock('arn:aws:states:local:000000000000:execution:dr-cutover:earlier-run'),
+    heal: (w) => w.lock.clear(),
+    expect: { status: 'FAILED', error: 'CutoverLockHeldError', failedStep: 'Cutover lock' },
+  },
+  // ---- preflight ------------------------------------------------------------------------
+  {
+    name: 'preflight-5xx',
+    description: 'RDS answers 5xx to the first two describes.',
+    step: 'Preflight',
+    arrange: (w) => w.failNext('DescribeDBInstancesCommand', 2, serverError),
+    expect: { status: 'SUCCEEDED', retried: 'Preflight' },
+  },
+  {
+    name: 'standby-not-ready',
+    description: 'The Tokyo EKS cluster is still CREATING and its certificate is not issued.',
+    step: 'Preflight',
+    arrange: (w) => {
+      w.clusterStatus = 'CREATING';
+      w.certificateStatus = 'PENDING_VALIDATION';
+    },
+    heal: (w) => {
+      w.clusterStatus = 'ACTIVE';
+      w.certificateStatus = 'ISSUED';
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
+  // ---- RDS ------------------------------------------------------------------------------
+  {
+    name: 'rds-throttled',
+    description: 'PromoteReadReplica is throttled twice.',
+    step: 'Promote RDS replica',
+    arrange: (w) => w.failNext('PromoteReadReplicaCommand', 2, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+  },
+  {
+    name: 'replica-backing-up',
+    description: 'The replica is backing-up for 150 s; RDS refuses promotion until it ends.',
+    step: 'Promote RDS replica',
+    arrange: (w) => {
+      w.replica.backingUpUntil = w.now() + 150_000;
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+  },
+  {
+    name: 'replica-stuck-backing-up',
+    description: 'The replica stays backing-up; promotion is never possible.',
+    step: 'Promote RDS replica',
+    arrange: (w) => {
+      w.replica.backingUpUntil = Number.POSITIVE_INFINITY;
+    },
+    heal: (w) => {
+      w.replica.backingUpUntil = 0;
+    },
+    expect: { status: 'FAILED', error: 'ReplicaBackingUpError', failedStep: 'Promote RDS replica' },
+  },
+  {
+    name: 'promotion-check-throttled',
+    description: 'RDS throttles two describes while the promotion is polled.',
+    step: 'Check RDS promotion',
+    // Preflight and the promote step describe the replica first.
+    arrange: (w) => w.failNext('DescribeDBInstancesCommand', 2, throttling, { after: 2 }),
+    expect: { status: 'SUCCEEDED', retried: 'Check RDS promotion' },
+  },
+  {
+    name: 'promotion-never-finishes',
+    description: 'The promotion stays modifying; the polling bound stops the run.',
+    step: 'Check RDS promotion',
+    arrange: (w) => {
+      w.replica.neverFinishes = true;
+    },
+    heal: (w) => {
+      w.replica.neverFinishes = false;
+    },
+    expect: { status: 'FAILED', error: 'PromotionTimeoutError', failedStep: 'Recover' },
+  },
+  // ---- DynamoDB -------------------------------------------------------------------------
+  {
+    name: 'dynamodb-throttled',
+    description: 'DescribeTable is throttled during the replica check.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.failNext('DescribeTableCommand', 2, throttling, { after: w.config.dynamodb.tables.length }),
+    expect: { status: 'SUCCEEDED', retried: 'Verify DynamoDB replica' },
+  },
+  {
+    name: 'dynamodb-replica-not-active',
+    description: 'A standby table goes UPDATING right after preflight and stays so.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.degradeTableAfterPreflight(),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'DynamoReplicaNotActiveError', failedStep: 'Verify DynamoDB replica' },
+  },
+  // ---- Kubernetes -----------------------------------------------------------------------
+  {
+    name: 'kubernetes-401',
+    description: 'The Kubernetes API refuses the first token once.',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(1, 401),
+    expect: { status: 'SUCCEEDED', retried: 'Patch Auth config' },
+  },
+  {
+    name: 'kubernetes-409',
+    description: 'The ConfigMap changes under the patch once (409 Conflict).',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(1, 409, { method: 'PATCH', path: configMapPath(w) }),
+    expect: { status: 'SUCCEEDED', retried: 'Patch Auth config' },
+  },
+  {
+    name: 'kubernetes-5xx',
+    description: 'The Kubernetes API answers 503 twice.',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(2, 503),
+    expect: { status: 'SUCCEEDED', retried: 'Patch Auth config' },
+  },
+  {
+    name: 'configmap-missing',
+    description: 'The Auth ConfigMap does not exist (404).',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(10_000, 404, { path: configMapPath(w) }),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'KubernetesNotFoundError', failedStep: 'Patch Auth config' },
+  },
+  {
+    name: 'restart-conflict',
+    description: 'The Deployment changes under the restart patch once (409 Conflict).',
+    step: 'Restart Auth deployment',
+    arrange: (w) => w.kube.failNext(1, 409, { method: 'PATCH', path: deploymentPath(w) }),
+    expect: { status: 'SUCCEEDED', retried: 'Restart Auth deployment' },
+  },
+  {
+    name: 'deployment-missing',
+    description: 'The Auth Deployment does not exist (404).',
+    step: 'Restart Auth deployment',
+    arrange: (w) => w.kube.failNext(10_000, 404, { path: deploymentPath(w) }),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'KubernetesNotFoundError', failedStep: 'Restart Auth deployment' },
+  },
+  {
+    name: 'rollout-check-5xx',
+    description: 'The Kubernetes API answers 503 twice while the rollout is polled.',
+    step: 'Check Auth rollout',
+    arrange: (w) => after(5_000, () => w.kube.failNext(2, 503, { method: 'GET', path: deploymentPath(w) })),
+    expect: { status: 'SUCCEEDED', retried: 'Check Auth rollout' },
+  },
+  {
+    name: 'rollout-fails',
+    description: 'The Auth rollout exceeds its progress deadline.',
+    step: 'Check Auth rollout',
+    arrange: (w) => w.kube.setRolloutOutcome('progress-deadline-exceeded'),
+    heal: (w) => w.kube.unblockRollouts(),
+    expect: { status: 'FAILED', error: 'RolloutFailedError', failedStep: 'Check Auth rollout' },
+  },
+  // ---- CloudFront -----------------------------------------------------------------------
+  {
+    name: 'cloudfront-precondition-failed',
+    description: 'The distribution config changes under the update twice (stale ETag).',
+    step: 'Switch CloudFront static origins',
+    arrange: (w) =>
+      w.failNext('UpdateDistributionCommand', 2, () => new PreconditionFailed({ message: 'The If-Match version is missing or not valid', $metadata: { httpStatusCode: 412 } })),
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'cloudfront-throttled',
+    description: 'GetDistributionConfig is throttled three times.',
+    step: 'Switch CloudFront static origins',
+    arrange: (w) => w.failNext('GetDistributionConfigCommand', 3, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Switch CloudFront static origins' },
+  },
+  {
+    name: 'cloudfront-origin-missing',
+    description: 'The distribution has no Tokyo origin for a configured behaviour.',
+    step: 'Switch CloudFront static origins',
+    arrange: (w) => w.removeDrOrigin(),
+    heal: (w) => w.restoreDrOrigin(),
+    expect: { status: 'FAILED', error: 'DistributionMisconfiguredError', failedStep: 'Switch CloudFront origins' },
+  },
+  {
+    name: 'cloudfront-check-throttled',
+    description: 'GetDistribution is throttled twice while the deployment is polled.',
+    step: 'Check CloudFront static deployed',
+    arrange: (w) => w.failNext('GetDistributionCommand', 2, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Check CloudFront static deployed' },
+  },
+  {
+    name: 'cloudfront-never-deploys',
+    description: 'The distribution stays InProgress; the polling bound stops the run.',
+    step: 'Check CloudFront static deployed',
+    arrange: (w) => {
+      w.cloudfrontNeverDeploys = true;
+    },
+    heal: (w) => {
+      w.cloudfrontNeverDeploys = false;
+    },
+    expect: { status: 'FAILED', error: 'DistributionDeployTimeoutError', failedStep: 'Recover' },
+  },
+  // ---- Route 53 -------------------------------------------------------------------------
+  {
+    name: 'dns-prior-request',
+    description: 'Route 53 answers PriorRequestNotComplete twice.',
+    step: 'Switch DNS record',
+    arrange: (w) => w.failNext('ChangeResourceRecordSetsCommand', 2, sdkError('PriorRequestNotComplete', 400, 'The request was rejected because Route 53 was still processing a prior request.')),
+    expect: { status: 'SUCCEEDED', retried: 'Switch DNS record' },
+  },
+  {
+    name: 'dns-access-denied',
+    description: 'Route 53 refuses the record change (AccessDenied: the IAM policy does not allow it).',
+    step: 'Switch DNS record',
+    arrange: (w) => w.failNext('ChangeResourceRecordSetsCommand', Number.POSITIVE_INFINITY, sdkError('AccessDenied', 403, 'User is not authorized to perform: route53:ChangeResourceRecordSets')),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'AccessDenied', failedStep: 'Switch DNS record' },
+  },
+  {
+    name: 'dns-check-throttled',
+    description: 'GetChange is throttled twice while the change is polled.',
+    step: 'Check DNS change',
+    arrange: (w) => w.failNext('GetChangeCommand', 2, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Check DNS change' },
+  },
+  {
+    name: 'dns-never-insync',
+    description: 'Route 53 changes stay PENDING; the polling bound stops the run.',
+    step: 'Check DNS change',
+    arrange: (w) => {
+      w.dnsNeverInsync = true;
+    },
+    heal: (w) => {
+      w.dnsNeverInsync = false;
+    },
+    expect: { status: 'FAILED', error: 'DnsSyncTimeoutError', failedStep: 'Switch traffic' },
+  },
+  // ---- announcements and lock release ------------------------------------------------------
+  {
+    name: 'sns-outage',
+    description: 'The events topic is down for the whole run: announcements are lost, the cutover is not.',
+    step: 'Announce cutover',
+    arrange: (w) => w.failNext('PublishCommand', Number.POSITIVE_INFINITY, serverError),
+    expect: { status: 'SUCCEEDED', retried: 'Announce cutover' },
+  },
+  {
+    name: 'lock-release-throttled',
+    description: 'The lock table throttles the release twice.',
+    step: 'Release cutover lock',
+    arrange: (w) => w.failNext('DeleteItemCommand', 2, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Release cutover lock' },
+  },
+  // ---- endpoint -------------------------------------------------------------------------
+  {
+    name: 'endpoint-slow',
+    description: 'The DR endpoint fails its first health check after the switch.',
+    step: 'Verify DR endpoint',
+    arrange: (w) => {
+      w.endpointFailuresLeft = 1;
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Verify DR endpoint' },
+  },
+  {
+    name: 'endpoint-unhealthy',
+    description: 'The DR endpoint stays unhealthy after the switch.',
+    step: 'Verify DR endpoint',
+    arrange: (w) => {
+      w.endpointFailuresLeft = Number.POSITIVE_INFINITY;
+    },
+    heal: (w) => {
+      w.endpointFailuresLeft = 0;
+    },
+    expect: { status: 'FAILED', error: 'EndpointUnhealthyError', failedStep: 'Verify DR endpoint' },
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

@@ -1,0 +1,75 @@
+import { withGlobal, type Clock } from '@sinonjs/fake-timers';
+
+const realSetImmediate = globalThis.setImmediate;
+const realSetTimeout = globalThis.setTimeout;
+const yieldToEventLoop = () => new Promise<void>((resolve) => realSetImmediate(resolve));
+const realPause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+
+/**
+ * Simulated time for the drill: Date and timers are faked, so Wait states, Retry pauses
+ * and the world's modelled delays take simulated time while the drill runs in seconds.
+ *
+ * Time only moves when the execution is idle: no step handler is running (handlers do real
+ * I/O, such as HTTPS to the Kubernetes stand-in) and nothing is left but timers. Then the
+ * earliest timer fires. Parallel branches wait on the same clock, so they overlap in
+ * simulated time as they would on AWS.
+ */
+export class SimClock {
+  private clock: Clock | undefined;
+  private busy = 0;
+
+  constructor(readonly start: Date) {}
+
+  install(): void {
+    this.clock = withGlobal(globalThis).install({
+      now: this.start,
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      shouldClearNativeTimers: false,
+    });
+  }
+
+  uninstall(): void {
+    this.clock?.uninstall();
+    this.clock = undefined;
+  }
+
+  /** Simulated milliseconds since the drill started. */
+  elapsedMs(): number {
+    return Date.now() - this.start.getTime();
+  }
+
+  /** Runs real work (a step handler) during which simulated time must stand still. */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.busy -= 1;
+    }
+  }
+
+  /** Advances simulated time, one timer at a time, whenever the execution is idle, until `until` settles. */
+  async drive(until: Promise<unknown>): Promise<void> {
+    const clock = this.clock;
+    if (!clock) throw new Error('SimClock is not installed');
+    let settled = false;
+    const done = until.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      await yieldToEventLoop();
+      if (settled) break;
+      if (this.busy > 0) {
+        await realPause(1);
+        continue;
+      }
+      // Idle twice in a row (no handler, microtasks drained): only a timer can move things on.
+      await yieldToEventLoop();
+      if (settled || this.busy > 0) continue;
+      if (clock.countTimers() > 0) clock.next();
+      else await realPause(1);
+    }
+    await done;
+  }
+}

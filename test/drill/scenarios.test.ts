@@ -1,0 +1,157 @@
+import { Drill } from '../../drill/drill';
+import { SCENARIOS, type Scenario } from '../../drill/scenarios';
+import type { Effect, SimulatedWorld } from '../../drill/world';
+import { loadEnvironment } from '../../stacks/environments';
+
+/**
+ * Every drill scenario, on the synthesized definition and the real step handlers: the states
+ * visited, the world's final state, and the invariants I1–I5. A scenario that fails the run is
+ * then healed and run again, and must converge to the happy path's end state without repeating
+ * a side effect (I3).
+ */
+const config = loadEnvironment('prod');
+const input = (scenario: Scenario) => ({ mode: scenario.mode ?? 'emergency', dryRun: false, reason: `scenario ${scenario.name}` });
+
+interface EndState {
+  dns: Record<string, string | undefined>;
+  database: string;
+  configMap: Record<string, string> | undefined;
+  behaviours: Record<string, string | undefined>;
+  lockFree: boolean;
+}
+const endState = (w: SimulatedWorld): EndState => ({
+  dns: w.dnsTargets(),
+  database: w.databaseRole(),
+  configMap: w.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data,
+  behaviours: w.behaviorOrigins(),
+  lockFree: w.lock.size === 0,
+});
+const sideEffects = (w: SimulatedWorld): string[] =>
+  w
+    .allEffects()
+    .filter((e: Effect) => e.kind !== 'lock')
+    .map((e) => `${e.kind} ${e.detail}`)
+    .sort();
+
+/** Watches I1: records the world's state at each traffic change. */
+function watchTraffic(w: SimulatedWorld): Array<{ databaseWritable: boolean; authReady: boolean }> {
+  const seen: Array<{ databaseWritable: boolean; authReady: boolean }> = [];
+  w.beforeCall = (command, commandInput) => {
+    const apiBehaviour = command === 'UpdateDistributionCommand' && JSON.stringify(commandInput).includes('"TargetOriginId":"portforge-alb-tokyo"');
+    if (command === 'ChangeResourceRecordSetsCommand' || apiBehaviour) {
+      seen.push({ databaseWritable: w.databaseRole() === 'standalone (writable)', authReady: w.authPatchedAndRolled() });
+    }
+  };
+  return seen;
+}
+
+let happy: { end: EndState; effects: string[] };
+
+beforeAll(async () => {
+  const drill = await Drill.create({ config });
+  try {
+    const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'baseline' });
+    expect(run.result.status).toBe('SUCCEEDED');
+    happy = { end: endState(drill.world), effects: sideEffects(drill.world) };
+  } finally {
+    await drill.close();
+  }
+});
+
+describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (_name, scenario) => {
+  let drill: Drill;
+  beforeEach(async () => {
+    drill = await Drill.create({ config, arrange: scenario.arrange });
+  });
+  afterEach(async () => {
+    await drill.close();
+  });
+
+  it(`${scenario.expect.status === 'SUCCEEDED' ? 'absorbs the fault' : 'fails cleanly'}: ${scenario.description}`, async () => {
+    const world = drill.world;
+    const traffic = watchTraffic(world);
+    const { result, report } = await drill.run(input(scenario));
+
+    expect(result.status).toBe(scenario.expect.status);
+    // I1: traffic moved only once the database was writable and Auth patched and rolled out.
+    expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
+
+    if (scenario.expect.retried) {
+      expect(result.events.some((e) => e.type === 'StateRetried' && e.state === scenario.expect.retried)).toBe(true);
+    }
+
+    if (scenario.expect.status === 'SUCCEEDED') {
+      expect(endState(world)).toEqual(happy.end);
+      expect(sideEffects(world)).toEqual(happy.effects);
+      return;
+    }
+
+    expect(result.error).toBe(scenario.expect.error);
+    expect(result.statesEntered.slice(-4)).toEqual(['Report failure', 'Announce failure', 'Release cutover lock after failure', 'Cutover failed']);
+    // I5: the failure is announced, naming the step and the cause; the lock is released (or was never ours).
+    const failed = world.published.at(-1)?.message as { type: string; report?: { failure?: { step: string; error: string; cause: string } } };
+    expect(failed.type).toBe('cutover.failed');
+    expect(failed.report?.failure).toMatchObject({ step: scenario.expect.failedStep, error: scenario.expect.error });
+    expect(report?.failure?.cause.length).toBeGreaterThan(0);
+    if (scenario.name === 'lock-held') expect(world.lock.get(config.name)?.executionId?.S).toContain('earlier-run');
+    else expect(world.lock.size).toBe(0);
+
+    // I3: with the cause removed, a second run converges to the happy path's end state, repeating nothing.
+    scenario.heal?.(world);
+    const rerun = await drill.run(input(scenario));
+    expect(rerun.result.error).toBeNull();
+    expect(rerun.result.status).toBe('SUCCEEDED');
+    expect(endState(world)).toEqual(happy.end);
+    expect(sideEffects(world)).toEqual(happy.effects);
+    expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
+  });
+});
+
+/** Task states with no failing-fault scenario, and why. The API CloudFront states run the same Lambda as the static ones. */
+const NO_FAILING_FAULT: Record<string, string> = {
+  'Validate input': 'validation has no transient fault; invalid input is tested in test/statemachine',
+  'Announce cutover': 'announcements are best effort: by design they never fail the run',
+  'Announce recovery done': 'best effort, as above',
+  'Announce traffic switched': 'best effort, as above',
+  'Announce success': 'best effort, as above',
+  'Publish dry-run plan': 'best effort, as above',
+  'Announce failure': 'best effort, as above',
+  'Announce failure without report': 'best effort, as above',
+  Report: 'pure computation over the run\'s results',
+  'Report failure': 'pure computation over the run\'s results',
+  'Release cutover lock': 'if release keeps failing, the lock expires with the execution timeout',
+  'Release cutover lock after failure': 'as above',
+};
+const NO_ABSORBED_FAULT: Record<string, string> = {
+  'Validate input': NO_FAILING_FAULT['Validate input'] ?? '',
+  Report: 'pure computation',
+  'Report failure': 'pure computation',
+};
+const SAME_LAMBDA: Record<string, string> = {
+  'Switch CloudFront API origins': 'Switch CloudFront static origins',
+  'Check CloudFront API deployed': 'Check CloudFront static deployed',
+  'Announce recovery done': 'Announce cutover',
+  'Announce traffic switched': 'Announce cutover',
+  'Announce success': 'Announce cutover',
+  'Publish dry-run plan': 'Announce cutover',
+  'Announce failure': 'Announce cutover',
+  'Announce failure without report': 'Announce cutover',
+  'Release cutover lock after failure': 'Release cutover lock',
+};
+
+it('has a fault that Retry absorbs and a fault that fails the run for every Task, or says why not', async () => {
+  const drill = await Drill.create({ config });
+  const tasks = Object.keys(drill.cutover.taskSteps);
+  await drill.close();
+  const covered = (status: 'SUCCEEDED' | 'FAILED') => new Set(SCENARIOS.filter((s) => s.expect.status === status).map((s) => s.step));
+  const absorbed = covered('SUCCEEDED');
+  const failing = covered('FAILED');
+  const missing = tasks.flatMap((task) => {
+    const target = SAME_LAMBDA[task] ?? task;
+    return [
+      ...(absorbed.has(target) || task in NO_ABSORBED_FAULT ? [] : [`${task}: no absorbed fault`]),
+      ...(failing.has(target) || task in NO_FAILING_FAULT ? [] : [`${task}: no failing fault`]),
+    ];
+  });
+  expect(missing).toEqual([]);
+});
