@@ -40,6 +40,9 @@ export interface CutoverStateMachineProps {
 
 const ALL_ERRORS = ['States.ALL'];
 
+/** How many DynamoDB tables or DNS records are handled at once (Route 53 allows 5 change requests per second per account). */
+export const MAP_CONCURRENCY = 10;
+
 /**
  * The cutover (design §3): validate → lock → announce → [approval gate] → preflight →
  * recover (parallel) → switch traffic → verify → report → release.
@@ -193,7 +196,7 @@ export class CutoverStateMachine extends Construct {
 
     const tablesBranch = new sfn.Map(this, 'Verify DynamoDB replicas', {
       itemsPath: '$.targets.tables',
-      maxConcurrency: 10,
+      maxConcurrency: MAP_CONCURRENCY,
       itemSelector: { 'input.$': '$.input', 'target.$': '$$.Map.Item.Value' },
       resultPath: '$.results.tables',
     }).itemProcessor(
@@ -287,7 +290,7 @@ export class CutoverStateMachine extends Construct {
     const dnsFailed = rethrow(this, 'DNS switch failed');
     const dnsBranch = new sfn.Map(this, 'Switch DNS records', {
       itemsPath: '$.targets.records',
-      maxConcurrency: 10,
+      maxConcurrency: MAP_CONCURRENCY,
       itemSelector: { 'input.$': '$.input', 'target.$': '$$.Map.Item.Value' },
       resultPath: '$.results.dns',
     }).itemProcessor(

@@ -155,3 +155,19 @@ it('has a fault that Retry absorbs and a fault that fails the run for every Task
   });
   expect(missing).toEqual([]);
 });
+
+it('reports the same simulated RTO for two runs of the same scenario (within 2%)', async () => {
+  const rtos: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const drill = await Drill.create({ config });
+    try {
+      const run = await drill.run({ mode: 'emergency', dryRun: false, reason: `repeat ${i}` });
+      rtos.push(run.report?.rtoSeconds ?? Number.NaN);
+    } finally {
+      await drill.close();
+    }
+  }
+  const [a = Number.NaN, b = Number.NaN] = rtos;
+  expect(a).toBeGreaterThan(0);
+  expect(Math.abs(a - b) / a).toBeLessThanOrEqual(0.02);
+});
