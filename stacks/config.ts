@@ -86,7 +86,27 @@ export const EnvironmentConfigSchema = z
       maxAttempts: z.number().int().positive().default(5),
     }),
     slack: z.strictObject({
+      /** Secrets Manager secret holding the incoming-webhook URL. */
       webhookSecretName: id,
+      /** Secrets Manager secret holding the Slack app's signing secret (approval buttons). */
+      signingSecretName: id,
+    }),
+    approval: z.strictObject({
+      /** Manual starts wait for approval too (alarm-triggered runs always do). */
+      requiredForManualRuns: z.boolean().default(false),
+      timeoutMinutes: z.number().int().positive().max(24 * 60).default(30),
+      /** Slack users allowed to approve or deny, by Slack user id (e.g. U0123ABCD). */
+      approvers: z.array(z.strictObject({ slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'), name: id })).min(1),
+    }),
+    alarms: z.strictObject({
+      /** The primary Region's health URL, probed from the standby Region every minute. */
+      primaryHealthUrl: z.url({ protocol: /^https?$/ }),
+      probeTimeoutMs: z.number().int().positive().max(30_000).default(5000),
+      /** Minutes the primary must fail in a row before its alarm fires (dwell time against flapping). */
+      primaryUnhealthyMinutes: z.number().int().min(2).max(60).default(3),
+      replicaLagSeconds: z.number().positive().default(60),
+      /** DynamoDB ReplicationLatency toward the standby Region. */
+      replicationLatencyMs: z.number().positive().default(5000),
     }),
     limits: z.strictObject({
       /** Whole-execution timeout; also the lock's expiry, so a timed-out run cannot hold the lock forever. */

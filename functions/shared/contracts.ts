@@ -216,6 +216,30 @@ export const CutoverReportSchema = z.object({
 });
 export type CutoverReport = z.infer<typeof CutoverReportSchema>;
 
+// ---- approval gate ---------------------------------------------------------------
+
+/** Slack button action ids; the button's value is the approvalId (never the task token). */
+export const APPROVE_ACTION_ID = 'cutover_approve';
+export const DENY_ACTION_ID = 'cutover_deny';
+/** The Error a denied approval fails the gate with. */
+export const APPROVAL_DENIED_ERROR = 'ApprovalDenied';
+
+/** What an approval-needed event carries: an id to answer, never the Step Functions task token. */
+export const ApprovalRequestSchema = z.object({
+  approvalId: z.string().min(1),
+  expiresAt: z.string(),
+  /** Display names of who may answer. */
+  approvers: z.array(z.string()),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+
+/** The approval gate's task output on approval. */
+export const ApprovalDecisionSchema = z.object({
+  approved: z.literal(true),
+  by: z.string(),
+  at: z.string(),
+});
+
 export const CutoverEventSchema = z.object({
   type: z.enum(CUTOVER_EVENT_TYPES),
   environment: z.string(),
@@ -224,5 +248,6 @@ export const CutoverEventSchema = z.object({
   input: ValidatedInputSchema,
   stage: z.string().optional(),
   report: CutoverReportSchema.optional(),
+  approval: ApprovalRequestSchema.optional(),
 });
 export type CutoverEvent = z.infer<typeof CutoverEventSchema>;

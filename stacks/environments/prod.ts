@@ -52,6 +52,14 @@ export const prod: EnvironmentConfigInput = {
     syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
   },
   endpoint: { url: 'https://api.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
-  slack: { webhookSecretName: 'portforge/slack-webhook' },
+  slack: { webhookSecretName: 'portforge/slack-webhook', signingSecretName: 'portforge/slack-signing-secret' },
+  approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }, { slackUserId: 'U0PORTFORGE2', name: 'platform-oncall' }] },
+  alarms: {
+    primaryHealthUrl: 'https://seoul.api.portforge.org/health',
+    probeTimeoutMs: 5000,
+    primaryUnhealthyMinutes: 3,
+    replicaLagSeconds: 60,
+    replicationLatencyMs: 5000,
+  },
   limits: { executionTimeoutMinutes: 90, taskTimeoutSeconds: 60 },
 };

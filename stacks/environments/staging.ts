@@ -48,6 +48,14 @@ export const staging: EnvironmentConfigInput = {
     syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
   },
   endpoint: { url: 'https://api.staging.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
-  slack: { webhookSecretName: 'portforge-staging/slack-webhook' },
+  slack: { webhookSecretName: 'portforge-staging/slack-webhook', signingSecretName: 'portforge-staging/slack-signing-secret' },
+  approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }] },
+  alarms: {
+    primaryHealthUrl: 'https://seoul.api.staging.portforge.org/health',
+    probeTimeoutMs: 5000,
+    primaryUnhealthyMinutes: 3,
+    replicaLagSeconds: 60,
+    replicationLatencyMs: 5000,
+  },
   limits: { executionTimeoutMinutes: 90, taskTimeoutSeconds: 60 },
 };
