@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ApprovalIdSchema, approvalsTableName } from '../functions/shared/approvals';
 import { CutoverInputSchema, type CutoverInput } from '../functions/shared/contracts';
 import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { REGION_PATTERN, parseExecutionArn, parseStateMachineArn, stateMachineName } from './arns';
@@ -75,28 +76,40 @@ export const COMMANDS = {
   },
   approve: {
     summary: 'approve a cutover waiting at the approval gate',
-    synopsis: `cutover approve <taskToken> [--by <who>] [--region <region> | --env ${ENV_VALUE}]`,
-    description: ['Sends SendTaskSuccess with {"approved":true,"by":"<who>","at":"<iso time>"}.'],
+    synopsis: `cutover approve <approvalId> --env ${ENV_VALUE} [--by <who>] [--table <name>] [--region <region>]`,
+    description: [
+      'The approval id is in the Slack approval message. Marks the approval approved in the approvals table,',
+      'only while it is still pending and not expired, then sends SendTaskSuccess with',
+      '{"approved":true,"by":"<who>","at":"<iso time>"} using the task token stored there (never shown).',
+      'An approval already answered (in Slack or here) is left alone: exit 1, nothing changed.',
+    ],
     flags: {
+      env: { type: 'string', value: ENV_VALUE, help: 'environment of the waiting cutover (required)' },
       by: { type: 'string', value: '<who>', help: 'who approves (default: your OS user name)' },
-      region: { type: 'string', value: '<region>', help: 'Region of the state machine (default: the --env standby Region, else AWS_REGION)' },
-      env: { type: 'string', value: ENV_VALUE, help: 'use this environment\'s standby Region' },
+      table: { type: 'string', value: '<name>', help: 'approvals table (default: dr-cutover-<env>-approvals)' },
+      region: { type: 'string', value: '<region>', help: 'Region of the table and state machine (default: the --env standby Region)' },
       help: HELP_FLAG,
     },
-    examples: ['cutover approve "$TASK_TOKEN" --env prod'],
+    examples: ['cutover approve 0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b --env prod'],
   },
   deny: {
     summary: 'deny a cutover waiting at the approval gate',
-    synopsis: `cutover deny <taskToken> --reason "<text>" [--by <who>] [--region <region> | --env ${ENV_VALUE}]`,
-    description: ['Sends SendTaskFailure with error ApprovalDenied and cause "Denied by <who>: <reason>".'],
+    synopsis: `cutover deny <approvalId> --reason "<text>" --env ${ENV_VALUE} [--by <who>] [--table <name>] [--region <region>]`,
+    description: [
+      'The approval id is in the Slack approval message. Marks the approval denied in the approvals table,',
+      'only while it is still pending and not expired, then sends SendTaskFailure with error ApprovalDenied',
+      'and cause "Denied by <who>: <reason>": the run stops at the gate before any change.',
+      'An approval already answered (in Slack or here) is left alone: exit 1, nothing changed.',
+    ],
     flags: {
       reason: { type: 'string', value: '"<text>"', help: 'why the cutover must not run (required)' },
+      env: { type: 'string', value: ENV_VALUE, help: 'environment of the waiting cutover (required)' },
       by: { type: 'string', value: '<who>', help: 'who denies (default: your OS user name)' },
-      region: { type: 'string', value: '<region>', help: 'Region of the state machine (default: the --env standby Region, else AWS_REGION)' },
-      env: { type: 'string', value: ENV_VALUE, help: 'use this environment\'s standby Region' },
+      table: { type: 'string', value: '<name>', help: 'approvals table (default: dr-cutover-<env>-approvals)' },
+      region: { type: 'string', value: '<region>', help: 'Region of the table and state machine (default: the --env standby Region)' },
       help: HELP_FLAG,
     },
-    examples: ['cutover deny "$TASK_TOKEN" --env prod --reason "Seoul recovered; false alarm"'],
+    examples: ['cutover deny 0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b --env prod --reason "Seoul recovered; false alarm"'],
   },
   drill: {
     summary: 'run the local two-Region drill (no AWS needed)',
@@ -133,15 +146,20 @@ export interface ExecutionCommand {
 }
 export interface ApproveCommand {
   kind: 'approve';
-  taskToken: string;
+  approvalId: string;
   by: string;
+  env: string;
+  /** The approvals table: --table, else dr-cutover-<env>-approvals. */
+  table: string;
   region: string;
 }
 export interface DenyCommand {
   kind: 'deny';
-  taskToken: string;
+  approvalId: string;
   by: string;
   reason: string;
+  env: string;
+  table: string;
   region: string;
 }
 export type Command =
@@ -166,7 +184,7 @@ export class UsageError extends Error {
 export interface ParseContext {
   /** Default for --requested-by and --by. */
   user: string;
-  /** The process environment (AWS_REGION is the last Region fallback for approve/deny). */
+  /** The process environment (no command reads it today: approve/deny take their Region from --env). */
   env: Record<string, string | undefined>;
 }
 
@@ -236,11 +254,13 @@ const whoFlag = (flag: string) =>
     .min(1, `${flag} must not be empty`)
     .max(200, `${flag} must be at most 200 characters`);
 const reasonFlag = z.string({ error: required('--reason') });
-const taskTokenArg = z
-  .string({ error: required('<taskToken>') })
-  // Never echo a token back: it is a credential for the waiting execution.
-  .min(1, '<taskToken> must not be empty')
-  .max(2048, '<taskToken> is longer than a Step Functions task token can be (2048 characters)');
+// Never echo the value back: a pasted task token is a credential for the waiting execution.
+const approvalIdArg = z.string({ error: required('<approvalId>') }).refine((value) => ApprovalIdSchema.safeParse(value).success, {
+  error: '<approvalId> must be the approval id from the Slack message (a UUID such as 0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b)',
+});
+const tableFlag = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: (issue) => `--table must be a DynamoDB table name (got '${shown(issue.input)}')` });
 const executionArnArg = z.string({ error: required('<executionArn>') }).refine((arn) => parseExecutionArn(arn) !== undefined, {
   error: (issue) =>
     `<executionArn> must be a Step Functions execution ARN like arn:aws:states:ap-northeast-1:123456789012:execution:dr-cutover-prod:<name> (got '${shown(issue.input)}')`,
@@ -286,15 +306,6 @@ function nodeParseError(error: unknown): string {
 }
 
 // ---- per-command parsing -----------------------------------------------------------------
-
-/** The Region for approve/deny: --region, else the --env standby Region, else AWS_REGION. */
-function approvalRegion(command: 'approve' | 'deny', region: string | undefined, env: string | undefined, ctx: ParseContext): string {
-  if (region) return region;
-  if (env) return loadEnvironment(env).standbyRegion;
-  const fromEnv = ctx.env.AWS_REGION;
-  if (fromEnv && REGION_PATTERN.test(fromEnv)) return fromEnv;
-  throw new UsageError('no Region: pass --region <region> or --env <env> (or set AWS_REGION)', command);
-}
 
 function parseStart(values: Record<string, unknown>, positionals: string[], ctx: ParseContext): StartCommand {
   const flags = validate(
@@ -362,12 +373,13 @@ const denyReason = reasonFlag
   .max(1000, '--reason must be at most 1000 characters');
 
 function parseApproval(kind: 'approve' | 'deny', values: Record<string, unknown>, positionals: string[], ctx: ParseContext): ApproveCommand | DenyCommand {
-  const taskToken = validate(taskTokenArg, onePositional(kind, '<taskToken>', positionals), kind);
+  const approvalId = validate(approvalIdArg, onePositional(kind, '<approvalId>', positionals), kind);
   const flags = validate(
     z.object({
+      env: envFlag,
       by: whoFlag('--by').optional(),
+      table: tableFlag.optional(),
       region: regionFlag.optional(),
-      env: envFlag.optional(),
       // approve has no --reason flag (parseArgs rejects it), so only deny ever sees one.
       reason: kind === 'deny' ? denyReason : denyReason.optional(),
     }),
@@ -375,9 +387,12 @@ function parseApproval(kind: 'approve' | 'deny', values: Record<string, unknown>
     kind,
   );
   const by = flags.by ?? ctx.user;
-  const region = approvalRegion(kind, flags.region, flags.env, ctx);
-  if (kind === 'approve') return { kind, taskToken, by, region };
-  return { kind, taskToken, by, reason: flags.reason ?? '', region };
+  const table = flags.table ?? approvalsTableName(flags.env);
+  // The table lives beside the state machine, in the environment's standby Region.
+  const region = flags.region ?? loadEnvironment(flags.env).standbyRegion;
+  const common = { approvalId, by, env: flags.env, table, region };
+  if (kind === 'approve') return { kind, ...common };
+  return { kind, ...common, reason: flags.reason ?? '' };
 }
 
 /** argv (without `node cutover.ts`) → a validated command. Throws UsageError on any bad input. */

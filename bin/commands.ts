@@ -1,16 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
   StartExecutionCommand,
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
+import { decideApproval, type DecideResult } from '../functions/shared/approvals';
+import { APPROVAL_DENIED_ERROR } from '../functions/shared/contracts';
 import type { ApproveCommand, DenyCommand, ExecutionCommand, StartCommand } from './args';
 import { consoleLink, executionName, parseExecutionArn, stateMachineArn } from './arns';
 import {
@@ -26,6 +27,8 @@ import { HistoryPrinter } from './history';
 export interface Deps {
   sfn: SFNClient;
   sts: STSClient;
+  /** The approvals table's client (approve/deny). */
+  ddb: DynamoDBClient;
   out: (line: string) => void;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
@@ -174,19 +177,32 @@ export async function watchCommand(deps: Deps, cmd: ExecutionCommand, pollInterv
 
 // ---- approval gate -----------------------------------------------------------------------------
 
+/** Where the run goes on from here; the approval's executionId is the execution ARN. */
+function executionLines(decided: DecideResult): string[] {
+  if (!decided.executionId) return [];
+  return [`  Execution  ${decided.executionId}`, `  Follow     cutover watch ${decided.executionId}`];
+}
+
+/**
+ * approve/deny answer through the approvals table, exactly as the Slack buttons do: one conditional
+ * claim of a pending, unexpired approval, then SendTask* with the token stored there (never printed).
+ * Already answered, expired, unknown or ended runs surface as named errors: exit 1, nothing changed.
+ */
 export async function approveCommand(deps: Deps, cmd: ApproveCommand): Promise<ExitCode> {
-  const output = { approved: true, by: cmd.by, at: deps.now().toISOString() };
-  await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: cmd.taskToken, output: JSON.stringify(output) }));
-  deps.out(`Approved by ${cmd.by} at ${output.at}: the cutover continues past the approval gate.`);
+  const decided = await decideApproval(
+    { ddb: deps.ddb, sfn: deps.sfn, table: cmd.table, now: deps.now },
+    { approvalId: cmd.approvalId, approve: true, by: cmd.by },
+  );
+  print(deps, [`Approved by ${decided.by} at ${decided.at}: the cutover continues past the approval gate.`, ...executionLines(decided)]);
   return 0;
 }
 
-export const APPROVAL_DENIED_ERROR = 'ApprovalDenied';
-
 export async function denyCommand(deps: Deps, cmd: DenyCommand): Promise<ExitCode> {
-  const cause = `Denied by ${cmd.by}: ${cmd.reason}`;
-  await deps.sfn.send(new SendTaskFailureCommand({ taskToken: cmd.taskToken, error: APPROVAL_DENIED_ERROR, cause }));
-  deps.out(`${cause}. The cutover stops at the approval gate with ${APPROVAL_DENIED_ERROR}.`);
+  const decided = await decideApproval(
+    { ddb: deps.ddb, sfn: deps.sfn, table: cmd.table, now: deps.now },
+    { approvalId: cmd.approvalId, approve: false, by: cmd.by, reason: cmd.reason },
+  );
+  print(deps, [`${decided.cause ?? `Denied by ${cmd.by}: ${cmd.reason}`}. The cutover stops at the approval gate with ${APPROVAL_DENIED_ERROR}.`, ...executionLines(decided)]);
   return 0;
 }
 
@@ -235,9 +251,11 @@ const HINTS: Record<string, string> = {
   ExecutionDoesNotExist: 'Check the execution ARN (and that your credentials are for its account).',
   ExecutionAlreadyExists: 'An execution with this name started in the same second: wait a second, or watch the existing one.',
   ExecutionLimitExceeded: 'Too many running executions in this account and Region.',
-  InvalidToken: 'The task token is not valid: copy the whole token from the approval message.',
-  TaskDoesNotExist: 'The approval request no longer exists: it was already answered or the execution ended.',
-  TaskTimedOut: 'The approval request timed out: the execution has moved on.',
+  ApprovalNotFoundError: 'Copy the approval id from the Slack approval message, and check --env (or --table).',
+  ApprovalAlreadyDecidedError: 'Someone already answered this approval; follow the run with cutover watch.',
+  ApprovalExpiredError: 'The approval gate timed out and the run ended before any change; start a new cutover if it is still needed.',
+  ApprovalTaskClosedError: 'The approval request timed out or the execution ended: the execution has moved on.',
+  ResourceNotFoundException: 'No approvals table here: check --env, --table and --region (the stack creates dr-cutover-<env>-approvals).',
   AccessDeniedException: 'Your credentials may not call this Step Functions API; check the role you are using.',
   CredentialsProviderError: 'No AWS credentials found: set AWS_PROFILE (or run aws sso login) and try again.',
   ExpiredTokenException: 'Your AWS session expired: refresh your credentials and try again.',

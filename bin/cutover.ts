@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import * as os from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { parseCommand, usage, UsageError, type Command } from './args';
@@ -25,7 +26,7 @@ import {
 
 export interface Runtime {
   /** Clients for the Region the command targets (the state machine's Region, never the failing one). */
-  clients: (region: string) => { sfn: SFNClient; sts: STSClient };
+  clients: (region: string) => { sfn: SFNClient; sts: STSClient; ddb: DynamoDBClient };
   out: (line: string) => void;
   err: (line: string) => void;
   now: () => Date;
@@ -70,15 +71,16 @@ export async function run(argv: readonly string[], rt: Runtime): Promise<number>
   }
   if (command.kind === 'drill') return drillCommand(rt.err, command.argv, rt.loadDrill);
 
-  const { sfn, sts } = rt.clients(command.region);
+  const { sfn, sts, ddb } = rt.clients(command.region);
   try {
-    return await dispatch(command, { sfn, sts, out: rt.out, now: rt.now, sleep: rt.sleep }, rt.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    return await dispatch(command, { sfn, sts, ddb, out: rt.out, now: rt.now, sleep: rt.sleep }, rt.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   } catch (error) {
     describeAwsError(error).forEach((line) => rt.err(line));
     return 1;
   } finally {
     sfn.destroy();
     sts.destroy();
+    ddb.destroy();
   }
 }
 
@@ -94,7 +96,7 @@ function osUser(): string {
 /** The real process: AWS clients from the default credential chain, stdout/stderr, wall clock. */
 export function processRuntime(): Runtime {
   return {
-    clients: (region) => ({ sfn: new SFNClient({ region }), sts: new STSClient({ region }) }),
+    clients: (region) => ({ sfn: new SFNClient({ region }), sts: new STSClient({ region }), ddb: new DynamoDBClient({ region }) }),
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     now: () => new Date(),

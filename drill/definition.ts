@@ -64,6 +64,7 @@ function localArn(logicalId: string, template: CfnTemplate, region: string): str
 export type AslState = {
   Type: string;
   Resource?: string;
+  Parameters?: { FunctionName?: string; Payload?: unknown };
   Retry?: unknown[];
   Branches?: AslMachine[];
   ItemProcessor?: AslMachine;
@@ -101,6 +102,8 @@ export interface SynthesizedCutover {
   definition: AslMachine;
   /** Task state name → the functions/ folder of the step Lambda it invokes. */
   taskSteps: Record<string, string>;
+  /** Task states that invoke their Lambda with `.waitForTaskToken` (the approval gate). */
+  waitForTaskToken: string[];
   /** Every step Lambda's environment, as deployed (resolved), merged. */
   lambdaEnvironment: Record<string, string>;
   /** The Region the state machine and its Lambdas are deployed in (the standby Region). */
@@ -127,11 +130,15 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     Object.assign(lambdaEnvironment, env?.Variables ?? {});
   }
   const taskSteps: Record<string, string> = {};
+  const waitForTaskToken: string[] = [];
   for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
-    const step = stepByFunctionArn.get(state.Resource ?? '');
+    // A plain Lambda task names the function as its Resource; a service integration names it in Parameters.
+    const integration = state.Resource?.startsWith('arn:aws:states:::lambda:invoke');
+    const step = stepByFunctionArn.get((integration ? state.Parameters?.FunctionName : state.Resource) ?? '');
     if (!step) throw new Error(`Task '${name}' invokes ${state.Resource}, which is not a step Lambda`);
     taskSteps[name] = step;
+    if (state.Resource?.endsWith('.waitForTaskToken')) waitForTaskToken.push(name);
   }
-  return { definition, taskSteps, lambdaEnvironment, region };
+  return { definition, taskSteps, waitForTaskToken, lambdaEnvironment, region };
 }

@@ -45,6 +45,11 @@ export interface LocalRunOptions {
    * where they take their defined time in simulated time.
    */
   pauseMs?: number;
+  /**
+   * `.waitForTaskToken` tasks: after their Lambda returns, the task waits for this promise, which
+   * settles when someone calls SendTaskSuccess or SendTaskFailure with the token.
+   */
+  awaitTaskToken?: (token: string) => Promise<unknown>;
   /** The drill's simulated clock: handlers run under `hold`, and `drive` moves time while the run is idle. */
   clock?: { hold<T>(work: () => Promise<T>): Promise<T>; drive(until: Promise<unknown>): Promise<void> };
   onEvent?: (event: ExecutionEvent) => void;
@@ -100,14 +105,22 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const load = options.loadHandler ?? loadStepHandler;
   const taskCalls: TaskCall[] = [];
   const handlers: NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']> = {};
+  const executionName = options.executionName ?? `local-${Date.now()}`;
+  const taskToken = `local-task-token-${executionName}`;
   for (const [state, step] of Object.entries(cutover.taskSteps)) {
     const handler = await load(step);
+    const waits = cutover.waitForTaskToken.includes(state);
     handlers[state] = async (input) => {
-      const call: TaskCall = { state, step, input };
+      // A service-integration task passes the Lambda its Payload; a plain Lambda task, its whole input.
+      const event = waits ? (input as { Payload?: unknown } | null)?.Payload : input;
+      const call: TaskCall = { state, step, input: event };
       taskCalls.push(call);
       try {
-        const invoke = () => handler(input, lambdaContext(step));
-        return (await (options.clock ? options.clock.hold(invoke) : invoke())) as never;
+        const invoke = () => handler(event, lambdaContext(step));
+        const returned = await (options.clock ? options.clock.hold(invoke) : invoke());
+        if (!waits) return returned as never;
+        if (!options.awaitTaskToken) throw new Error(`'${state}' waits for a task token, but nothing can send one locally`);
+        return (await options.awaitTaskToken(taskToken)) as never;
       } catch (error) {
         call.error = error instanceof Error ? error.name : String(error);
         throw error;
@@ -125,7 +138,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   }
 
   const machine = new StateMachine(cutover.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
-  const executionName = options.executionName ?? `local-${Date.now()}`;
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
     context: {
@@ -133,6 +145,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
         Id: `arn:aws:states:local:000000000000:execution:dr-cutover:${executionName}`,
         Name: executionName,
       },
+      // aws-local-stepfunctions has no task tokens: one per execution is enough (there is one gate).
+      Task: { Token: taskToken },
     },
   });
 

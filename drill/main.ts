@@ -164,7 +164,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   }
   if (args.list) {
     out('Scenarios (npm start -- --scenario <name>):');
-    for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails  '}  ${s.step}: ${s.description}`);
+    for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${(s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails').padEnd(9)} ${s.step}: ${s.description}`);
     return 0;
   }
   const scenario = findScenario(args.scenario) as Scenario;

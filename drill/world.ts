@@ -37,6 +37,8 @@ import {
   Route53Client,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
@@ -56,6 +58,12 @@ export interface AwsCall {
   command: string;
   input: unknown;
 }
+
+/** The Slack side of the simulated world: the incoming webhook and the app's signing secret. */
+export const WORLD_SLACK = {
+  webhookUrl: 'https://hooks.slack.com/services/TDRILL000/BDRILL000/local-drill-webhook',
+  signingSecret: 'local-drill-slack-signing-secret',
+};
 
 /** Static credentials for the simulated account: the Kubernetes steps presign STS URLs with them. */
 export const WORLD_CREDENTIALS = { accessKeyId: 'AKIDLOCALDRILL', secretAccessKey: 'local-drill-secret-key' };
@@ -119,6 +127,14 @@ export class SimulatedWorld {
   dnsNeverInsync = false;
   /** Fault: the DR endpoint answers 503 to this many more checks (Infinity: always). */
   endpointFailuresLeft = 0;
+  /** Secrets Manager: secret name or ARN → value. */
+  readonly secrets = new Map<string, string>();
+  /** Approvals table items by approvalId. */
+  readonly approvals = new Map<string, Record<string, AttributeValue>>();
+  /** Task tokens the state machine waits on, with how to settle them. */
+  private readonly taskTokens = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void; settled: boolean }>();
+  /** Called for each message published to SNS, after it is recorded (the drill wires Slack here). */
+  onPublish: ((message: { subject?: string; message: unknown; raw: string }) => void) | undefined;
   /** Called before each AWS command is answered: tests use it to check invariants at that moment. */
   beforeCall: ((command: string, input: unknown) => void) | undefined;
   /** Faults: command name → what its next calls do instead of answering. */
@@ -127,6 +143,8 @@ export class SimulatedWorld {
   private readonly stubs: Stub[] = [];
   private kubeEndpoint: { endpoint: string; caData: string } | undefined;
   private realFetch: typeof fetch | undefined;
+  /** What the Slack incoming webhook received (the Block Kit payloads). */
+  readonly slackPosts: unknown[] = [];
   /** Health checks the DR endpoint answered, with the status it gave. */
   readonly endpointChecks: Array<{ at: number; status: number }> = [];
   private nextChange = 1;
@@ -165,6 +183,18 @@ export class SimulatedWorld {
       LOG_LEVEL: 'info',
     });
     this.kube.seedDeployment(config.eks.namespace, config.eks.deploymentName, { replicas: 2 });
+    this.secrets.set(config.slack.webhookSecretName, WORLD_SLACK.webhookUrl);
+    this.secrets.set(config.slack.signingSecretName, WORLD_SLACK.signingSecret);
+  }
+
+  /**
+   * What a `.waitForTaskToken` task waits on: settles when SendTaskSuccess or SendTaskFailure
+   * names the token (as Step Functions does), with the output or the named error.
+   */
+  awaitTaskToken(token: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.taskTokens.set(token, { resolve, reject, settled: false });
+    });
   }
 
   /** Starts the Kubernetes stand-in and the DR endpoint, and installs the AWS command handlers. */
@@ -186,13 +216,18 @@ export class SimulatedWorld {
 
   /**
    * The DR endpoint (the config's URL) is answered by the world, like the AWS APIs: fetch of
-   * that URL gets 200 once the standby serves, 503 before. Any other URL goes to the real fetch.
+   * that URL gets 200 once the standby serves, 503 before. The Slack webhook records what it is
+   * sent. Any other URL goes to the real fetch.
    */
   private installEndpoint(): void {
     const realFetch = globalThis.fetch;
     this.realFetch = realFetch;
     globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
       const url = input instanceof Request ? input.url : String(input);
+      if (url === WORLD_SLACK.webhookUrl) {
+        this.slackPosts.push(JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown);
+        return new Response('ok', { status: 200 });
+      }
       if (url !== this.config.endpoint.url) return realFetch(input, init);
       await Promise.resolve();
       const serving = this.drServing();
@@ -510,9 +545,34 @@ export class SimulatedWorld {
 
     const sns = on(SNSClient);
     handle(sns, PublishCommand, (input: { Subject?: string; Message?: string }) => {
-      this.published.push({ subject: input.Subject, message: JSON.parse(input.Message ?? 'null') as unknown });
+      const entry = { subject: input.Subject, message: JSON.parse(input.Message ?? 'null') as unknown };
+      this.published.push(entry);
+      this.onPublish?.({ ...entry, raw: input.Message ?? '' });
       return { MessageId: `msg-${this.published.length}` };
     });
+
+    const secrets = on(SecretsManagerClient);
+    handle(secrets, GetSecretValueCommand, (input: { SecretId?: string }) => {
+      const id = input.SecretId ?? '';
+      const name = [...this.secrets.keys()].find((k) => id === k || id.includes(`:secret:${k}`));
+      if (name === undefined) throw new ResourceNotFoundException({ message: `Secrets Manager can't find the specified secret.`, $metadata: {} });
+      return { Name: name, SecretString: this.secrets.get(name) };
+    });
+
+    const sfn = on(SFNClient);
+    const settle = (token: string | undefined, how: (waiter: { resolve: (o: unknown) => void; reject: (e: Error) => void }) => void) => {
+      const waiter = this.taskTokens.get(token ?? '');
+      if (!waiter || waiter.settled) throw new TaskTimedOut({ message: 'Task Timed Out: the task token is no longer valid', $metadata: {} });
+      waiter.settled = true;
+      how(waiter);
+      return {};
+    };
+    handle(sfn, SendTaskSuccessCommand, (input: { taskToken?: string; output?: string }) =>
+      settle(input.taskToken, (w) => w.resolve(JSON.parse(input.output ?? 'null') as unknown)),
+    );
+    handle(sfn, SendTaskFailureCommand, (input: { taskToken?: string; error?: string; cause?: string }) =>
+      settle(input.taskToken, (w) => w.reject(Object.assign(new Error(input.cause ?? ''), { name: input.error ?? 'TaskFailed' }))),
+    );
   }
 
   distributionStatus(): 'Deployed' | 'InProgress' {

@@ -3,6 +3,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CutoverStack } from './cutover-stack';
 import { loadEnvironment } from './environments';
+import { PrimaryAlarmsStack } from './primary-alarms-stack';
 
 /** Builds the app for one environment (`-c env=staging|prod`), with cdk-nag AwsSolutions checks. */
 export function buildApp(app: App = new App()): App {
@@ -13,6 +14,11 @@ export function buildApp(app: App = new App()): App {
     config,
     env: { account: config.account, region: config.standbyRegion },
     description: `dr-cutover: ${config.primaryRegion} → ${config.standbyRegion} cutover state machine (${config.name})`,
+  });
+  new PrimaryAlarmsStack(app, `DrCutover-${config.name}-primary-alarms`, {
+    config,
+    env: { account: config.account, region: config.primaryRegion },
+    description: `dr-cutover: DynamoDB replication alarms in ${config.primaryRegion}, delivered to the ${config.standbyRegion} Slack notifier (${config.name})`,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;

@@ -108,6 +108,13 @@ export const EnvironmentConfigSchema = z
       /** DynamoDB ReplicationLatency toward the standby Region. */
       replicationLatencyMs: z.number().positive().default(5000),
     }),
+    dashboard: z.strictObject({
+      /** ALB `LoadBalancer` metric dimensions (app/<name>/<id>) in each Region. */
+      primaryLoadBalancer: id,
+      standbyLoadBalancer: id,
+      /** The primary Region's EKS cluster, for Container Insights node metrics beside the standby's. */
+      primaryClusterName: id,
+    }),
     limits: z.strictObject({
       /** Whole-execution timeout; also the lock's expiry, so a timed-out run cannot hold the lock forever. */
       executionTimeoutMinutes: z.number().int().positive().max(24 * 60),

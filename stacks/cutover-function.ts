@@ -14,6 +14,8 @@ export interface CutoverFunctionProps {
   /** A role shared by several steps (the Kubernetes steps share one EKS access entry). */
   readonly role?: iam.Role;
   readonly memorySize?: number;
+  /** A fixed name, only where another stack, Region or tool must find the function by name. */
+  readonly functionName?: string;
 }
 
 const FUNCTIONS_DIR = path.join(__dirname, '..', 'functions');
@@ -37,6 +39,7 @@ export class CutoverFunction extends nodejs.NodejsFunction {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
+      functionName: props.functionName,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
       tracing: lambda.Tracing.ACTIVE,

@@ -1,13 +1,18 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { CutoverStateMachine, type CutoverSteps } from '../statemachines/cutover-state-machine';
+import { Alerting } from './alerting';
 import { toRuntimeTargets, type EnvironmentConfig } from './config';
 import { CutoverFunction } from './cutover-function';
+import { approvalsTableName, primaryAlarmsTopicName, slackNotifierName } from './names';
 
 export interface CutoverStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -18,6 +23,11 @@ export class CutoverStack extends Stack {
   readonly stateMachine: CutoverStateMachine;
   readonly eventsTopic: sns.Topic;
   readonly lockTable: dynamodb.Table;
+  readonly approvalsTable: dynamodb.Table;
+  readonly alarmTopic: sns.Topic;
+  readonly alerting: Alerting;
+  readonly approvalCallbackUrl: lambda.FunctionUrl;
+  readonly slackNotifier: CutoverFunction;
   readonly steps: Record<keyof CutoverSteps, CutoverFunction>;
 
   constructor(scope: Construct, id: string, props: CutoverStackProps) {
@@ -39,14 +49,26 @@ export class CutoverStack extends Stack {
       masterKey: eventsKey,
       enforceSSL: true,
     });
-    this.lockTable = new dynamodb.Table(this, 'CutoverLockTable', {
-      partitionKey: { name: 'lockId', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: `dr-cutover ${config.name} alarms`,
+      masterKey: eventsKey,
+      enforceSSL: true,
     });
+    // CloudWatch alarms publish to the encrypted alarm topic.
+    eventsKey.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    const table = (id: string, partitionKey: string, tableName?: string) =>
+      new dynamodb.Table(this, id, {
+        tableName,
+        partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'expiresAt',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.lockTable = table('CutoverLockTable', 'lockId');
+    // Approval task tokens live only here (never in SNS, Slack or logs); the CLI finds it by name.
+    this.approvalsTable = table('ApprovalsTable', 'approvalId', approvalsTableName(config.name));
 
     // ---- step Lambdas ---------------------------------------------------------------------
     const timeout = Duration.seconds(config.limits.taskTimeoutSeconds);
@@ -77,6 +99,10 @@ export class CutoverStack extends Stack {
       checkDnsChange: step('CheckDnsChangeFunction', 'check-dns-change'),
       verifyEndpoint: step('VerifyEndpointFunction', 'verify-endpoint'),
       report: step('ReportFunction', 'report'),
+      requestApproval: step('RequestApprovalFunction', 'request-approval', {
+        APPROVALS_TABLE_NAME: this.approvalsTable.tableName,
+        EVENTS_TOPIC_ARN: this.eventsTopic.topicArn,
+      }),
     };
     this.steps = steps;
 
@@ -102,6 +128,8 @@ export class CutoverStack extends Stack {
 
     this.lockTable.grant(steps.cutoverLock, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     this.eventsTopic.grantPublish(steps.notify);
+    this.approvalsTable.grant(steps.requestApproval, 'dynamodb:PutItem');
+    this.eventsTopic.grantPublish(steps.requestApproval);
 
     allow(steps.preflight, ['rds:DescribeDBInstances'], [replicaArn]);
     allow(steps.preflight, ['dynamodb:DescribeTable'], tableArns);
@@ -144,6 +172,65 @@ export class CutoverStack extends Stack {
     // ---- the state machine ------------------------------------------------------------------
     this.stateMachine = new CutoverStateMachine(this, 'Cutover', { config, targets, steps });
 
+    // ---- Slack: alarms and cutover events, and the approval buttons ---------------------------
+    const webhookSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', config.slack.webhookSecretName);
+    const signingSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackSigningSecret', config.slack.signingSecretName);
+    this.slackNotifier = new CutoverFunction(this, 'SlackNotifierFunction', {
+      step: 'slack-notifier',
+      functionName: slackNotifierName(config.name),
+      timeout: Duration.seconds(30),
+      environment: { SLACK_WEBHOOK_SECRET_ARN: webhookSecret.secretArn, CONSOLE_REGION: config.standbyRegion },
+    });
+    webhookSecret.grantRead(this.slackNotifier);
+    this.eventsTopic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier));
+    this.alarmTopic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier));
+    // The primary Region's replication alarms (PrimaryAlarmsStack) deliver here across Regions.
+    this.slackNotifier.addPermission('PrimaryAlarmsTopic', {
+      principal: new iam.ServicePrincipal('sns.amazonaws.com'),
+      sourceArn: this.formatArn({ service: 'sns', region: config.primaryRegion, resource: primaryAlarmsTopicName(config.name), arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+    });
+
+    const approvalCallback = new CutoverFunction(this, 'ApprovalCallbackFunction', {
+      step: 'approval-callback',
+      timeout: Duration.seconds(10),
+      environment: {
+        APPROVALS_TABLE_NAME: this.approvalsTable.tableName,
+        SLACK_SIGNING_SECRET_ARN: signingSecret.secretArn,
+        APPROVERS: JSON.stringify(config.approval.approvers),
+      },
+    });
+    signingSecret.grantRead(approvalCallback);
+    this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    // SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat on this state machine only.
+    this.stateMachine.stateMachine.grantTaskResponse(approvalCallback);
+    // Slack cannot sign with SigV4: the function checks Slack's HMAC signature and the approver allow-list itself.
+    this.approvalCallbackUrl = approvalCallback.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+
+    // ---- alarms, the alarm → cutover rule, the dashboard ----------------------------------------
+    const primaryProbe = new CutoverFunction(this, 'PrimaryProbeFunction', {
+      step: 'primary-probe',
+      timeout: Duration.seconds(Math.ceil(config.alarms.probeTimeoutMs / 1000) + 5),
+      environment: {
+        ENVIRONMENT: config.name,
+        PRIMARY_HEALTH_URL: config.alarms.primaryHealthUrl,
+        PROBE_TIMEOUT_MS: String(config.alarms.probeTimeoutMs),
+      },
+    });
+    allow(primaryProbe, ['cloudwatch:PutMetricData'], ['*'], { StringEquals: { 'cloudwatch:namespace': 'DrCutover' } });
+    this.alerting = new Alerting(this, 'Alerting', {
+      config,
+      stateMachine: this.stateMachine.stateMachine,
+      alarmTopic: this.alarmTopic,
+      primaryProbe,
+      slackNotifier: this.slackNotifier,
+    });
+    new CfnOutput(this, 'ApprovalCallbackUrl', {
+      value: this.approvalCallbackUrl.url,
+      description: 'Set this as the Slack app\'s Interactivity Request URL',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DashboardName', { value: this.alerting.dashboard.dashboardName });
+
     this.acknowledgeNagFindings();
   }
 
@@ -159,10 +246,12 @@ export class CutoverStack extends Stack {
         reason: 'Step Functions may invoke versions and aliases of this one step function (added by LambdaInvoke); no other function.',
       })),
     );
-    Validations.of(this.roleOf(this.steps.notify)).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Publishing to the KMS-encrypted topic needs GenerateDataKey*, granted on the topic key only.',
-    });
+    for (const publisher of [this.steps.notify, this.steps.requestApproval]) {
+      Validations.of(this.roleOf(publisher)).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to the KMS-encrypted topic needs GenerateDataKey*, granted on the topic key only.',
+      });
+    }
     Validations.of(this.roleOf(this.steps.checkDnsChange)).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
       reason: 'Route 53 change ids are only known after the change is submitted; GetChange is read-only.',

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
   DynamoReplicaNotActiveError,
@@ -10,7 +11,7 @@ import {
   ReplicaLagTooHighError,
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
-import { pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
+import { LAMBDA_SERVICE_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
 
 /** The step Lambdas the machine invokes, one per functions/ folder. */
 export interface CutoverSteps {
@@ -30,6 +31,7 @@ export interface CutoverSteps {
   checkDnsChange: lambda.IFunction;
   verifyEndpoint: lambda.IFunction;
   report: lambda.IFunction;
+  requestApproval: lambda.IFunction;
 }
 
 export interface CutoverStateMachineProps {
@@ -148,9 +150,32 @@ export class CutoverStateMachine extends Construct {
     // ---- 2–4. lock, announce, approval gate -----------------------------------------
     const acquireLock = orFail(lock('Acquire cutover lock', 'acquire', '$.lock'), 'Acquire cutover lock');
     const announceStart = notify('Announce cutover', 'cutover.started');
-    const approvalGate = new sfn.Pass(this, 'Approval gate', {
-      comment: 'Alarm-triggered runs will wait here for approval (.waitForTaskToken); manual runs pass straight on.',
+    // Alarm-triggered runs (and manual ones when config says so) wait for a person: an alarm never
+    // switches a Region on its own. Denial or timeout ends the run before any change.
+    const requestApproval = new tasks.LambdaInvoke(this, 'Request approval', {
+      lambdaFunction: steps.requestApproval,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        ...run,
+        timeoutSeconds: config.approval.timeoutMinutes * 60,
+        approvers: config.approval.approvers.map((a) => a.name),
+      }),
+      resultPath: '$.approval',
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(config.approval.timeoutMinutes)),
+      retryOnServiceExceptions: false,
     });
+    requestApproval.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    orFail(requestApproval, 'Approval gate');
+    const needsApproval = config.approval.requiredForManualRuns
+      ? sfn.Condition.booleanEquals('$.input.dryRun', false)
+      : sfn.Condition.and(sfn.Condition.booleanEquals('$.input.dryRun', false), sfn.Condition.stringEquals('$.input.trigger.type', 'alarm'));
+    const approvalGate = new sfn.Choice(this, 'Approval gate', {
+      comment: 'Alarm-triggered runs wait for approval; dry runs never change anything, so they never wait.',
+    })
+      .when(needsApproval, requestApproval)
+      .otherwise(new sfn.Pass(this, 'No approval needed'))
+      .afterwards();
     announceStart.addCatch(approvalGate, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
 
     // ---- 5. preflight ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { TRANSIENT_ERRORS } from '../functions/shared/errors';
 
 /** Lambda service faults Step Functions reports when an invoke itself fails. */
-const LAMBDA_SERVICE_ERRORS = [
+export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

@@ -115,6 +115,10 @@ export function causeMessage(cause: string | undefined): string {
 
 const NEXT_STEPS: Record<string, string[]> = {
   'Validate input': ['Fix the execution input and start again; nothing was changed.'],
+  'Approval gate': [
+    'The cutover was not approved (denied, or no answer before the gate timed out); nothing was changed.',
+    'If a cutover is still needed, start one by hand: `cutover start --env <env> --mode emergency --reason "…"`.',
+  ],
   'Acquire cutover lock': ['Another cutover holds the lock: watch that execution instead; nothing was changed.'],
   Preflight: ['Fix the blockers listed above in the standby Region, then start again; nothing was changed.'],
   Recover: [

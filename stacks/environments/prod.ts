@@ -51,6 +51,11 @@ export const prod: EnvironmentConfigInput = {
     },
     syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
   },
+  dashboard: {
+    primaryLoadBalancer: 'app/portforge-alb/0123456789abcdef',
+    standbyLoadBalancer: 'app/portforge-dr-alb/fedcba9876543210',
+    primaryClusterName: 'portforge-cluster',
+  },
   endpoint: { url: 'https://api.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
   slack: { webhookSecretName: 'portforge/slack-webhook', signingSecretName: 'portforge/slack-signing-secret' },
   approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }, { slackUserId: 'U0PORTFORGE2', name: 'platform-oncall' }] },

@@ -47,6 +47,11 @@ export const staging: EnvironmentConfigInput = {
     },
     syncPoll: { intervalSeconds: 10, maxAttempts: 30 },
   },
+  dashboard: {
+    primaryLoadBalancer: 'app/portforge-stg-alb/0123456789abcdef',
+    standbyLoadBalancer: 'app/portforge-stg-dr-alb/fedcba9876543210',
+    primaryClusterName: 'portforge-stg-cluster',
+  },
   endpoint: { url: 'https://api.staging.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
   slack: { webhookSecretName: 'portforge-staging/slack-webhook', signingSecretName: 'portforge-staging/slack-signing-secret' },
   approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }] },

@@ -3,15 +3,17 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import aslValidator from 'asl-validator';
 import { buildApp } from '../../stacks/app';
 import { CutoverStack } from '../../stacks/cutover-stack';
+import { PrimaryAlarmsStack } from '../../stacks/primary-alarms-stack';
 import { allStates, extractCutover, LOCAL_ACCOUNT, type CfnTemplate } from '../../drill/definition';
 import { testConfig } from '../support/config';
 
 const config = testConfig('prod');
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new CutoverStack(app, 'DrCutover-prod', { config, env: { account: LOCAL_ACCOUNT, region: config.standbyRegion } });
+const primaryStack = new PrimaryAlarmsStack(app, 'DrCutover-prod-primary-alarms', { config, env: { account: LOCAL_ACCOUNT, region: config.primaryRegion } });
 const template = Template.fromStack(stack);
 const json = template.toJSON() as CfnTemplate;
-const { definition } = extractCutover(json, config.standbyRegion);
+const { definition, taskSteps: cutoverSteps } = extractCutover(json, config.standbyRegion);
 const states = allStates(definition);
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
@@ -29,7 +31,7 @@ describe('the cutover stack', () => {
       const nagged = buildApp(new App({ context: { env, 'aws:cdk:bundling-stacks': [] } }));
       // A cdk-nag violation makes synth throw ValidationFailed with the report path.
       const assembly = nagged.synth();
-      expect(assembly.stacks.map((s) => s.stackName)).toEqual([`DrCutover-${env}`]);
+      expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual([`DrCutover-${env}`, `DrCutover-${env}-primary-alarms`]);
     }
   });
 
@@ -44,15 +46,18 @@ describe('the cutover stack', () => {
 
   it('builds every step Lambda with the shared defaults (arm64, Node.js 24, tracing, source maps)', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(16);
+    // 17 state-machine steps, plus the Slack notifier, the approval callback and the primary probe.
+    expect(Object.keys(functions)).toHaveLength(20);
+    const stepFolders = new Set(Object.values(cutoverSteps));
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Architectures: ['arm64'],
         Runtime: 'nodejs24.x',
         TracingConfig: { Mode: 'Active' },
-        Timeout: config.limits.taskTimeoutSeconds,
         Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
+      const step = fn.Properties.Environment.Variables.CUTOVER_STEP as string;
+      if (stepFolders.has(step)) expect({ step, timeout: fn.Properties.Timeout }).toEqual({ step, timeout: config.limits.taskTimeoutSeconds });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });
@@ -145,5 +150,116 @@ describe('the cutover stack', () => {
       expect(JSON.stringify(choice)).toMatch(/NumericGreaterThanEquals/);
     }
     expect(definition.TimeoutSeconds).toBe(config.limits.executionTimeoutMinutes * 60);
+  });
+});
+
+describe('alarms, the alarm trigger and the approval gate', () => {
+  const alarmTopic = () => {
+    const topics = template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'dr-cutover prod alarms' } });
+    return Object.keys(topics)[0] ?? 'missing';
+  };
+
+  it('alarms on the primary\'s health from the standby Region, with a dwell time, into the alarm topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'dr-cutover-prod-primary-unhealthy',
+      Namespace: 'DrCutover',
+      MetricName: 'PrimaryHealthy',
+      Dimensions: [{ Name: 'Environment', Value: 'prod' }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      EvaluationPeriods: config.alarms.primaryUnhealthyMinutes,
+      DatapointsToAlarm: config.alarms.primaryUnhealthyMinutes,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: alarmTopic() }],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PrimaryProbeFunction'), 'Arn'] } })],
+    });
+  });
+
+  it('alarms on replica lag, failed cutovers and Slack notifier errors, thresholds from config', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'dr-cutover-prod-replica-lag',
+      MetricName: 'ReplicaLag',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: config.rds.replicaInstanceId }],
+      Threshold: config.alarms.replicaLagSeconds,
+      AlarmActions: [{ Ref: alarmTopic() }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'dr-cutover-prod-execution-failed',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'dr-cutover-prod-slack-notifier-errors',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^SlackNotifierFunction') } }],
+    });
+  });
+
+  it('puts the DynamoDB replication alarms in the primary Region, where the metric is published', () => {
+    const primary = Template.fromStack(primaryStack);
+    for (const table of config.dynamodb.tables) {
+      primary.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `dr-cutover-prod-replication-latency-${table}`,
+        MetricName: 'ReplicationLatency',
+        Dimensions: [{ Name: 'ReceivingRegion', Value: config.standbyRegion }, { Name: 'TableName', Value: table }],
+        Threshold: config.alarms.replicationLatencyMs,
+      });
+    }
+    primary.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`:lambda:${config.standbyRegion}:`)])] },
+    });
+    expect(primaryStack.region).toBe(config.primaryRegion);
+  });
+
+  it('starts the cutover from the primary alarm directly (no Lambda), with the alarm as trigger', () => {
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': ['CloudWatch Alarm State Change'] } } });
+    const rule = Object.values(rules)[0];
+    expect(rule?.Properties.EventPattern).toMatchObject({
+      source: ['aws.cloudwatch'],
+      detail: { state: { value: ['ALARM'] } },
+      resources: [{ 'Fn::GetAtt': [expect.stringMatching(/^AlertingPrimaryUnhealthy/), 'Arn'] }],
+    });
+    const target = rule?.Properties.Targets[0];
+    expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^CutoverStateMachine/) });
+    expect(target.InputTransformer.InputPathsMap).toEqual({ 'detail-alarmName': '$.detail.alarmName', 'detail-state-reason': '$.detail.state.reason', time: '$.time' });
+    const inputTemplate = String(target.InputTransformer.InputTemplate);
+    expect(inputTemplate).toContain('"mode":"emergency"');
+    expect(inputTemplate).toContain('"dryRun":false');
+    expect(inputTemplate).toContain('"trigger":{"type":"alarm","alarmName":<detail-alarmName>,"time":<time>}');
+    expect(target.DeadLetterConfig).toBeDefined();
+  });
+
+  it('exposes the approval callback as a function URL whose only Step Functions rights are SendTask* on this machine', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApprovalCallbackFunction'), 'Arn'] },
+    });
+    const statements = statementsOf('ApprovalCallbackFunctionRole');
+    const sendTask = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(sendTask).toEqual([
+      expect.objectContaining({
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        Resource: { Ref: expect.stringMatching(/^CutoverStateMachine/) },
+      }),
+    ]);
+  });
+
+  it('makes alarm-triggered runs wait at the gate with a timeout, by task token', () => {
+    const gate = states.find(([name]) => name === 'Request approval')?.[1] as { Resource?: string; TimeoutSeconds?: number; Parameters?: { Payload?: Record<string, unknown> } };
+    expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(gate.TimeoutSeconds).toBe(config.approval.timeoutMinutes * 60);
+    expect(gate.Parameters?.Payload).toMatchObject({ 'taskToken.$': '$$.Task.Token' });
+  });
+
+  it('builds the DR dashboard in code', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(Object.values(dashboards)[0]?.Properties.DashboardBody);
+    for (const metric of ['ReplicaLag', 'ReplicationLatency', 'CPUUtilization', 'DatabaseConnections', 'RequestCount', 'TargetResponseTime', 'HTTPCode_ELB_5XX_Count', 'node_cpu_utilization', 'node_memory_utilization', 'ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionTime']) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain(config.primaryRegion);
   });
 });

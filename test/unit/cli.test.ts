@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -19,12 +20,14 @@ import { CutoverInputSchema, type CutoverReport } from '../../functions/shared/c
 
 const sfn = mockClient(SFNClient);
 const sts = mockClient(STSClient);
+const ddb = mockClient(DynamoDBClient);
 
 const NOW = new Date('2026-11-27T03:04:05.678Z');
 const ACCOUNT = '123456789012';
 const STAGING_MACHINE = `arn:aws:states:ap-northeast-1:${ACCOUNT}:stateMachine:dr-cutover-staging`;
 const EXECUTION = `arn:aws:states:ap-northeast-1:${ACCOUNT}:execution:dr-cutover-staging:emergency-20261127T030000`;
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAc3ecretTaskToken==';
+const APPROVAL_ID = '0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b';
 
 interface Harness {
   rt: Runtime;
@@ -42,7 +45,7 @@ function harness(overrides: Partial<Runtime> = {}): Harness {
   const rt: Runtime = {
     clients: (region) => {
       regions.push(region);
-      return { sfn: new SFNClient({ region }), sts: new STSClient({ region }) };
+      return { sfn: new SFNClient({ region }), sts: new STSClient({ region }), ddb: new DynamoDBClient({ region }) };
     },
     out: (line) => out.push(line),
     err: (line) => err.push(line),
@@ -66,6 +69,7 @@ function startInput(): unknown {
 beforeEach(() => {
   sfn.reset();
   sts.reset();
+  ddb.reset();
 });
 
 describe('cutover CLI: bad input', () => {
@@ -84,8 +88,11 @@ describe('cutover CLI: bad input', () => {
     ],
     ['a flag without its value', ['start', '--env', 'staging', '--mode', 'planned', '--reason', '--dry-run'], '--reason needs a value', '--reason "<text>"'],
     ['an execution name instead of an ARN', ['watch', 'emergency-20261127T030000'], '<executionArn> must be a Step Functions execution ARN', 'cutover watch <executionArn>'],
-    ['a deny without a reason', ['deny', TOKEN, '--env', 'prod'], '--reason is required', 'cutover deny <taskToken>'],
-    ['an approve without any Region', ['approve', TOKEN], 'no Region: pass --region <region> or --env <env>', 'cutover approve <taskToken>'],
+    ['a deny without a reason', ['deny', APPROVAL_ID, '--env', 'prod'], '--reason is required', 'cutover deny <approvalId>'],
+    ['an approve without an environment', ['approve', APPROVAL_ID], '--env is required (one of: staging, prod)', 'cutover approve <approvalId>'],
+    ['an approve without an approval id', ['approve', '--env', 'prod'], '<approvalId> is required', 'cutover approve <approvalId>'],
+    ['a task token instead of an approval id', ['approve', TOKEN, '--env', 'prod'], '<approvalId> must be the approval id from the Slack message', '--table <name>'],
+    ['a bad table name', ['deny', APPROVAL_ID, '--env', 'prod', '--reason', 'x', '--table', 'a/b'], "--table must be a DynamoDB table name (got 'a/b')", '--table <name>'],
   ])('rejects %s with exit 2, a message naming it and the usage, and calls nothing on AWS', async (_case, argv, message, usageText) => {
     const h = harness();
     const code = await run(argv, h.rt);
@@ -96,14 +103,17 @@ describe('cutover CLI: bad input', () => {
     expect(h.regions).toEqual([]);
     expect(sfn.calls()).toHaveLength(0);
     expect(sts.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
   });
 
-  it('never echoes a rejected task token', async () => {
+  it('never echoes a task token passed where the approval id belongs', async () => {
     const h = harness();
-    const code = await run(['approve', TOKEN, 'second-argument'], h.rt);
-    expect(code).toBe(2);
+    expect(await run(['approve', TOKEN, 'second-argument'], h.rt)).toBe(2);
     expect(text(h.err)).toContain("unexpected argument 'second-argument'");
+    expect(await run(['deny', TOKEN, '--env', 'prod', '--reason', 'x'], h.rt)).toBe(2);
+    expect(text(h.err)).toContain('error: <approvalId> must be the approval id from the Slack message');
     expect(text(h.err)).not.toContain(TOKEN);
+    expect(ddb.calls()).toHaveLength(0);
   });
 
   it('prints the command list for --help and exits 0 without touching AWS', async () => {
@@ -452,39 +462,90 @@ describe('cutover report', () => {
 });
 
 describe('cutover approve and deny', () => {
-  it('approves with SendTaskSuccess carrying who and when, in the --env standby Region', async () => {
+  const EXECUTION_ARN = `arn:aws:states:ap-northeast-1:${ACCOUNT}:execution:dr-cutover-prod:emergency-20261127T030000`;
+  const NOW_EPOCH = String(Math.floor(NOW.getTime() / 1000));
+
+  /** The approval item as DynamoDB returns it (ALL_NEW after the claim, ALL_OLD on a failed condition). */
+  function approvalItem(fields: Record<string, string> = {}): Record<string, AttributeValue> {
+    const item: Record<string, AttributeValue> = {
+      approvalId: { S: APPROVAL_ID },
+      taskToken: { S: TOKEN },
+      executionId: { S: EXECUTION_ARN },
+      environment: { S: 'prod' },
+      status: { S: 'pending' },
+      createdAt: { S: '2026-11-27T03:00:00.000Z' },
+      expiresAt: { N: String(Math.floor(NOW.getTime() / 1000) + 600) },
+    };
+    for (const [key, value] of Object.entries(fields)) item[key] = { S: value };
+    return item;
+  }
+
+  it('claims the pending approval with one conditional update, then sends SendTaskSuccess with the stored token, in the --env standby Region', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: approvalItem({ status: 'approved', decidedBy: 'lee', decidedAt: NOW.toISOString() }) });
     sfn.on(SendTaskSuccessCommand).resolves({});
     const h = harness();
 
-    const code = await run(['approve', TOKEN, '--by', 'lee', '--env', 'prod'], h.rt);
+    const code = await run(['approve', APPROVAL_ID, '--by', 'lee', '--env', 'prod'], h.rt);
 
     expect(code).toBe(0);
     expect(h.regions).toEqual(['ap-northeast-1']);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: 'dr-cutover-prod-approvals',
+      Key: { approvalId: { S: APPROVAL_ID } },
+      UpdateExpression: 'SET #status = :decided, decidedBy = :by, decidedAt = :at',
+      ConditionExpression: '#status = :pending AND expiresAt > :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':decided': { S: 'approved' },
+        ':pending': { S: 'pending' },
+        ':by': { S: 'lee' },
+        ':at': { S: '2026-11-27T03:04:05.678Z' },
+        ':now': { N: NOW_EPOCH },
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: TOKEN,
       output: '{"approved":true,"by":"lee","at":"2026-11-27T03:04:05.678Z"}',
     });
-    expect(text(h.out)).toContain('Approved by lee');
-    expect(text(h.out)).not.toContain(TOKEN);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskFailureCommand, 0);
+    expect(h.out).toEqual([
+      'Approved by lee at 2026-11-27T03:04:05.678Z: the cutover continues past the approval gate.',
+      `  Execution  ${EXECUTION_ARN}`,
+      `  Follow     cutover watch ${EXECUTION_ARN}`,
+    ]);
+    expect(text([...h.out, ...h.err])).not.toContain(TOKEN);
   });
 
-  it('approves as the OS user in AWS_REGION when neither --by nor --env is given', async () => {
+  it('approves as the OS user, using --table and --region when given', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: approvalItem({ status: 'approved' }) });
     sfn.on(SendTaskSuccessCommand).resolves({});
-    const h = harness({ env: { AWS_REGION: 'us-east-1' } });
+    const h = harness();
 
-    expect(await run(['approve', TOKEN], h.rt)).toBe(0);
-    expect(h.regions).toEqual(['us-east-1']);
+    expect(await run(['approve', APPROVAL_ID, '--env', 'staging', '--table', 'my-approvals', '--region', 'us-west-2'], h.rt)).toBe(0);
+    expect(h.regions).toEqual(['us-west-2']);
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, { TableName: 'my-approvals', ExpressionAttributeValues: expect.objectContaining({ ':by': { S: 'kim' } }) });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { output: '{"approved":true,"by":"kim","at":"2026-11-27T03:04:05.678Z"}' });
   });
 
-  it('denies with SendTaskFailure ApprovalDenied and a cause naming who and why', async () => {
+  it('denies with a claim that records the reason, then SendTaskFailure ApprovalDenied with a cause naming who and why', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: approvalItem({ status: 'denied', decidedBy: 'lee' }) });
     sfn.on(SendTaskFailureCommand).resolves({});
     const h = harness();
 
-    const code = await run(['deny', TOKEN, '--reason', 'Seoul recovered; false alarm', '--by', 'lee', '--region', 'ap-northeast-1'], h.rt);
+    const code = await run(['deny', APPROVAL_ID, '--reason', 'Seoul recovered; false alarm', '--by', 'lee', '--env', 'staging'], h.rt);
 
     expect(code).toBe(0);
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'dr-cutover-staging-approvals',
+      UpdateExpression: 'SET #status = :decided, decidedBy = :by, decidedAt = :at, #reason = :reason',
+      ConditionExpression: '#status = :pending AND expiresAt > :now',
+      ExpressionAttributeNames: { '#status': 'status', '#reason': 'reason' },
+      ExpressionAttributeValues: expect.objectContaining({ ':decided': { S: 'denied' }, ':reason': { S: 'Seoul recovered; false alarm' } }),
+    });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: TOKEN,
@@ -492,14 +553,42 @@ describe('cutover approve and deny', () => {
       cause: 'Denied by lee: Seoul recovered; false alarm',
     });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+    expect(h.out[0]).toBe('Denied by lee: Seoul recovered; false alarm. The cutover stops at the approval gate with ApprovalDenied.');
+    expect(text(h.out)).not.toContain(TOKEN);
   });
 
-  it('exits 1 with a hint and without printing the token when the approval request timed out', async () => {
+  it('exits 1, sends nothing to the run and never prints the token when the approval was already answered', async () => {
+    ddb.on(UpdateItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: approvalItem({ status: 'approved', decidedBy: 'park', decidedAt: '2026-11-27T03:02:00.000Z' }),
+      }),
+    );
+    const h = harness();
+
+    expect(await run(['deny', APPROVAL_ID, '--env', 'prod', '--reason', 'too late'], h.rt)).toBe(1);
+    expect(h.err).toEqual([
+      `error: ApprovalAlreadyDecidedError: Approval ${APPROVAL_ID} was already approved by park at 2026-11-27T03:02:00.000Z. Nothing was changed.`,
+      'hint: Someone already answered this approval; follow the run with cutover watch.',
+    ]);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(text([...h.out, ...h.err])).not.toContain(TOKEN);
+  });
+
+  it('exits 1 with a hint, puts the approval back to pending and never prints the token when the run already timed out', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: approvalItem({ status: 'approved', decidedBy: 'kim' }) });
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     const h = harness();
 
-    expect(await run(['approve', TOKEN, '--env', 'staging'], h.rt)).toBe(1);
-    expect(h.err).toContain('hint: The approval request timed out: the execution has moved on.');
+    expect(await run(['approve', APPROVAL_ID, '--env', 'staging'], h.rt)).toBe(1);
+    expect(h.err[0]).toMatch(/^error: ApprovalTaskClosedError: The run is no longer waiting for approval .* \(Step Functions answered TaskTimedOut\)/);
+    expect(h.err).toContain('hint: The approval request timed out or the execution ended: the execution has moved on.');
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(ddb.commandCalls(UpdateItemCommand)[1]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #status = :pending REMOVE decidedBy, decidedAt, #reason',
+      ConditionExpression: '#status = :decided AND decidedBy = :by AND decidedAt = :at',
+    });
     expect(text([...h.out, ...h.err])).not.toContain(TOKEN);
   });
 });

@@ -1,0 +1,83 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { clock } from '../shared/clock';
+import { readEnv } from '../shared/env';
+import { logger } from '../shared/logger';
+import { ApproversSchema, handleSlackAction, type CallbackDeps, type CallbackResult, type SlackReply } from './logic';
+
+const env = readEnv(
+  z.object({
+    APPROVALS_TABLE_NAME: z.string().min(1),
+    SLACK_SIGNING_SECRET_ARN: z.string().startsWith('arn:'),
+    APPROVERS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'APPROVERS must be a JSON array of {slackUserId, name}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(ApproversSchema),
+  }),
+);
+
+const secrets = new SecretsManagerClient({});
+let signingSecret: Promise<string> | undefined;
+
+/** The signing secret, read once per container; a failed read is retried on the next request. */
+function getSigningSecret(): Promise<string> {
+  signingSecret ??= secrets
+    .send(new GetSecretValueCommand({ SecretId: env.SLACK_SIGNING_SECRET_ARN }))
+    .then((out) => {
+      const value = out.SecretString?.trim();
+      if (!value) throw new Error('The Slack signing secret is empty');
+      return value;
+    })
+    .catch((error: unknown) => {
+      signingSecret = undefined;
+      throw error;
+    });
+  return signingSecret;
+}
+
+/** Slack's response_url: replaces the approval message's buttons with the decision. */
+async function respond(responseUrl: string, message: SlackReply): Promise<void> {
+  const res = await fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+    // Slack wants the acknowledgement within 3 s; do not let a slow hook hold it.
+    signal: AbortSignal.timeout(1500),
+  });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+}
+
+const deps: CallbackDeps = {
+  ddb: new DynamoDBClient({}),
+  sfn: new SFNClient({}),
+  table: env.APPROVALS_TABLE_NAME,
+  now: () => clock.now(),
+  getSigningSecret,
+  approvers: env.APPROVERS,
+  log: {
+    info: (message, attributes) => logger.info(message, attributes),
+    warn: (message, attributes) => logger.warn(message, attributes),
+    error: (message, attributes) => logger.error(message, attributes),
+  },
+  respond,
+};
+
+/**
+ * Lambda function URL (AuthType NONE): the Slack signature check inside is the authentication.
+ * `logEvent: false` even if POWERTOOLS_LOGGER_LOG_EVENT is set: the event holds the signed body.
+ */
+export const handler = middy((event: LambdaFunctionURLEvent, _context: Context): Promise<CallbackResult> => handleSlackAction(deps, event)).use(
+  injectLambdaContext(logger, { clearState: true, logEvent: false }),
+);

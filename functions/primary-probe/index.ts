@@ -1,0 +1,24 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { clock } from '../shared/clock';
+import { readEnv } from '../shared/env';
+import { logger } from '../shared/logger';
+import { probe } from './logic';
+
+const env = readEnv(
+  z.object({
+    ENVIRONMENT: z.string().min(1),
+    PRIMARY_HEALTH_URL: z.url(),
+    PROBE_TIMEOUT_MS: z.coerce.number().int().positive(),
+  }),
+);
+const cw = new CloudWatchClient({});
+
+/** Scheduled every minute by EventBridge; the scheduled event itself carries nothing we need. */
+export const handler = middy(async () => {
+  const result = await probe({ cw, fetch, now: () => clock.now() }, { environment: env.ENVIRONMENT, url: env.PRIMARY_HEALTH_URL, timeoutMs: env.PROBE_TIMEOUT_MS });
+  logger.info('primary probed', { healthy: result.healthy, detail: result.detail, latencyMs: result.latencyMs });
+  return result;
+}).use(injectLambdaContext(logger, { clearState: true }));

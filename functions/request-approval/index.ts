@@ -1,0 +1,24 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { clock } from '../shared/clock';
+import { readEnv } from '../shared/env';
+import { defineStep } from '../shared/handler';
+import { requestApproval, RequestApprovalInputSchema, type RequestApprovalDeps } from './logic';
+
+const env = readEnv(
+  z.object({
+    APPROVALS_TABLE_NAME: z.string().min(1),
+    EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
+  }),
+);
+
+const deps: RequestApprovalDeps = {
+  ddb: new DynamoDBClient({}),
+  sns: new SNSClient({}),
+  table: env.APPROVALS_TABLE_NAME,
+  topicArn: env.EVENTS_TOPIC_ARN,
+  now: () => clock.now(),
+};
+
+export const handler = defineStep('Request approval', RequestApprovalInputSchema, (input) => requestApproval(deps, input));

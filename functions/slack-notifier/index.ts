@@ -1,0 +1,37 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { Context, SNSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { readEnv } from '../shared/env';
+import { logger } from '../shared/logger';
+import { CachedSecret } from '../shared/secrets';
+import { notifySlack, parseSnsEvent, type NotifierDeps, type NotifierResult } from './logic';
+import { REGION_PATTERN } from './render';
+import { webhookUrlFromSecret } from './webhook';
+
+const env = readEnv(
+  z.object({
+    SLACK_WEBHOOK_SECRET_ARN: z.string().startsWith('arn:'),
+    /** Region for console links when an ARN names none. */
+    CONSOLE_REGION: z.string().regex(REGION_PATTERN).optional(),
+  }),
+);
+
+/** Module scope: warm invocations reuse the client and the cached webhook URL (5 min TTL). */
+const webhookSecret = new CachedSecret(new SecretsManagerClient({}), env.SLACK_WEBHOOK_SECRET_ARN);
+
+const deps: NotifierDeps = {
+  webhookUrl: async () => webhookUrlFromSecret(await webhookSecret.value(), env.SLACK_WEBHOOK_SECRET_ARN),
+  invalidateWebhook: () => webhookSecret.clear(),
+  fetch: (url, init) => fetch(url, init),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+  log: logger,
+  ...(env.CONSOLE_REGION ? { consoleRegion: env.CONSOLE_REGION } : {}),
+};
+
+/** SNS → Lambda: renders CloudWatch alarms and cutover events as Slack messages and posts them to the webhook. */
+export const handler = middy<SNSEvent, NotifierResult, Error, Context>((event: SNSEvent) => notifySlack(deps, parseSnsEvent(event))).use(
+  injectLambdaContext(logger, { clearState: true }),
+);
