@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ApprovalIdSchema, approvalsTableName } from '../functions/shared/approvals';
+import { ApprovalIdSchema } from '../functions/shared/approvals';
 import { CutoverInputSchema, type CutoverInput } from '../functions/shared/contracts';
 import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
+import { approvalsTableName } from '../stacks/names';
 import { REGION_PATTERN, parseExecutionArn, parseStateMachineArn, stateMachineName } from './arns';
 
 /**

@@ -1,14 +1,30 @@
 import './polyfills';
-import { CutoverReportSchema, type CutoverReport } from '../functions/shared/contracts';
+import type { LambdaFunctionURLEvent, SNSEvent } from 'aws-lambda';
+import {
+  APPROVE_ACTION_ID,
+  CutoverEventSchema,
+  CutoverReportSchema,
+  DENY_ACTION_ID,
+  type CutoverReport,
+} from '../functions/shared/contracts';
+import { signSlackRequest } from '../functions/shared/slack-signature';
 import { toRuntimeTargets, type EnvironmentConfig } from '../stacks/config';
 import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type SynthesizedCutover } from './definition';
-import { preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult } from './local-execution';
+import { lambdaContext, loadStepHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { SimulatedWorld } from './world';
+import { SimulatedWorld, WORLD_SLACK } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
+
+/** What the simulated approver's click got back from the approval callback. */
+export interface ApprovalClick {
+  decision: 'approve' | 'deny';
+  slackUserId: string;
+  statusCode: number;
+  body: string;
+}
 
 export interface DrillOptions {
   config: EnvironmentConfig;
@@ -33,13 +49,25 @@ export interface DrillRun {
  */
 export class Drill {
   private runs = 0;
+  /** Slack deliveries and approver clicks still in flight. */
+  private readonly background = new Set<Promise<unknown>>();
+  readonly clicks: ApprovalClick[] = [];
 
   private constructor(
     readonly world: SimulatedWorld,
     readonly cutover: SynthesizedCutover,
     readonly clock: SimClock,
     readonly config: EnvironmentConfig,
-  ) {}
+    private readonly slackNotifier: StepHandler,
+    private readonly approvalCallback: StepHandler,
+  ) {
+    // Every SNS message reaches the real Slack notifier, as the topic subscription does on AWS.
+    world.onPublish = ({ subject, raw }) => {
+      const event = snsEvent(subject, raw);
+      this.inBackground(this.clock.hold(() => this.slackNotifier(event, lambdaContext('dr-cutover-slack-notifier'))));
+      this.answerApproval(raw);
+    };
+  }
 
   static async create(options: DrillOptions): Promise<Drill> {
     const timing = { ...DEFAULT_TIMING, ...options.timing };
@@ -49,10 +77,52 @@ export class Drill {
     const config = options.config;
     const cutover = extractCutover(synthesizeTemplate(config), config.standbyRegion);
     await preloadHandlers(cutover);
+    const slackNotifier = await loadStepHandler('slack-notifier');
+    const approvalCallback = await loadStepHandler('approval-callback');
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     options.arrange?.(world);
-    return new Drill(world, cutover, clock, config);
+    return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  /** Plays the world's approver: a signed Slack button click, sent to the real approval callback. */
+  private answerApproval(raw: string): void {
+    const parsed = CutoverEventSchema.safeParse(safeJson(raw));
+    const approver = this.world.approver;
+    if (!parsed.success || parsed.data.type !== 'cutover.approval-needed' || !parsed.data.approval || !approver) return;
+    const { approvalId } = parsed.data.approval;
+    const decision = approver.decision;
+    const slackUserId = approver.slackUserId ?? this.config.approval.approvers[0]?.slackUserId ?? 'U000';
+    setTimeout(() => {
+      this.inBackground(
+        this.clock.hold(async () => {
+          const payload = {
+            type: 'block_actions',
+            user: { id: slackUserId, username: 'drill-approver' },
+            actions: [{ type: 'button', action_id: decision === 'approve' ? APPROVE_ACTION_ID : DENY_ACTION_ID, value: approvalId }],
+            response_url: `${WORLD_SLACK.responseUrlPrefix}drill`,
+          };
+          const rawBody = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+          const headers = signSlackRequest({ signingSecret: WORLD_SLACK.signingSecret, rawBody, timestampSeconds: Date.now() / 1000 });
+          const event = {
+            version: '2.0',
+            rawPath: '/',
+            rawQueryString: '',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+            requestContext: { http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Slackbot' } },
+            body: rawBody,
+            isBase64Encoded: false,
+          } as unknown as LambdaFunctionURLEvent;
+          const result = (await this.approvalCallback(event, lambdaContext('dr-cutover-approval-callback'))) as { statusCode: number; body?: string };
+          this.clicks.push({ decision, slackUserId, statusCode: result.statusCode, body: result.body ?? '' });
+        }),
+      );
+    }, approver.afterSeconds * 1000);
   }
 
   async run(input: unknown, onEvent?: (event: ExecutionEvent) => void): Promise<DrillRun> {
@@ -65,8 +135,11 @@ export class Drill {
       input,
       executionName: `drill-${this.runs}`,
       clock: this.clock,
+      awaitTaskToken: (token) => this.world.awaitTaskToken(token),
       onEvent,
     });
+    // The last Slack deliveries finish after the execution does.
+    while (this.background.size > 0) await Promise.all([...this.background]);
     const simulatedMs = Date.now() - simStart;
     const wallMs = performance.now() - wallStart;
     return {
@@ -83,6 +156,11 @@ export class Drill {
     await this.world.stop();
   }
 
+  /** Slack messages as the notifier posted them. */
+  get slackMessages(): unknown[] {
+    return this.world.slackPosts;
+  }
+
   private reportOf(result: LocalRunResult, publishedBefore: number): CutoverReport | null {
     const fromOutput = CutoverReportSchema.safeParse((result.output as { report?: unknown } | null)?.report);
     if (fromOutput.success) return fromOutput.data;
@@ -93,4 +171,37 @@ export class Drill {
       .at(-1);
     return announced?.data ?? null;
   }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function snsEvent(subject: string | undefined, message: string): SNSEvent {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: 'arn:aws:sns:local:000000000000:drill:subscription',
+        Sns: {
+          Type: 'Notification',
+          MessageId: `drill-${Date.now()}`,
+          TopicArn: 'arn:aws:sns:local:000000000000:drill',
+          Subject: subject ?? '',
+          Message: message,
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: '',
+          SigningCertUrl: '',
+          UnsubscribeUrl: '',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
 }

@@ -78,15 +78,16 @@ export async function loadStepHandler(step: string): Promise<StepHandler> {
   return mod.handler;
 }
 
-function lambdaContext(step: string): Context {
+/** A Lambda context for invoking a handler in-process (the drill and the tests). */
+export function lambdaContext(functionName = 'dr-cutover-test'): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: `dr-cutover-${step}`,
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:dr-cutover-${step}`,
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: 'local',
-    logGroupName: `/aws/lambda/dr-cutover-${step}`,
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => 60_000,
     done: () => undefined,
@@ -116,7 +117,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       const call: TaskCall = { state, step, input: event };
       taskCalls.push(call);
       try {
-        const invoke = () => handler(event, lambdaContext(step));
+        const invoke = () => handler(event, lambdaContext(`dr-cutover-${step}`));
         const returned = await (options.clock ? options.clock.hold(invoke) : invoke());
         if (!waits) return returned as never;
         if (!options.awaitTaskToken) throw new Error(`'${state}' waits for a task token, but nothing can send one locally`);

@@ -5,13 +5,14 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { renderReport } from '../bin/format';
+import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
 import type { CutoverReport } from '../functions/shared/contracts';
 import { parseConfig } from '../stacks/config';
 import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
 import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
 import type { ExecutionEvent } from './local-execution';
-import { findScenario, SCENARIOS, type Scenario } from './scenarios';
+import { findScenario, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -131,13 +132,12 @@ export function worldLines(world: SimulatedWorld): string[] {
   ];
 }
 
+/** The Slack messages the notifier posted, as their text reads (from `from` on). */
 export function messageLines(world: SimulatedWorld, from = 0): string[] {
+  const posts = world.slackPosts.slice(from);
   return [
-    'Slack / SNS messages',
-    ...world.published.slice(from).map((p) => {
-      const type = (p.message as { type?: string } | null)?.type ?? '?';
-      return `  ${type.padEnd(24)} ${p.subject ?? ''}`;
-    }),
+    `Slack messages (${posts.length}, as posted by the Slack notifier)`,
+    ...posts.flatMap((post) => ['', ...toPlainText(post as SlackMessage).split('\n').map((line) => `  │ ${line}`)]),
   ];
 }
 
@@ -175,12 +175,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   try {
     const lanes = stateLanes(drill.cutover.definition);
     const onEvent = args.quiet ? undefined : progressPrinter(lanes, out);
-    const input = {
-      mode: args.mode ?? scenario.mode ?? 'emergency',
-      dryRun: args['dry-run'],
-      reason: `local drill: ${scenario.name}`,
-      requestedBy: 'local-drill',
-    };
+    const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });
     let run = await drill.run(input, onEvent);
     out('');
     printOutcome(run, drill, out, 0);
@@ -188,7 +183,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       out('');
       out(`Removing the fault (${scenario.name}) and running again…`);
       scenario.heal(drill.world);
-      const before = drill.world.published.length;
+      const before = drill.world.slackPosts.length;
       run = await drill.run(input, onEvent);
       out('');
       printOutcome(run, drill, out, before);

@@ -19,6 +19,8 @@ export interface Scenario {
   /** The step the fault targets (for the scenario list). */
   step: string;
   mode?: CutoverMode;
+  /** The run is started by the primary-health alarm (so it waits at the approval gate). */
+  alarm?: boolean;
   /** Injects the fault into a fresh world. */
   arrange?: (world: SimulatedWorld) => void;
   /** Removes the fault's cause, so a re-run can show it converges. */
@@ -58,6 +60,52 @@ export const SCENARIOS: Scenario[] = [
       w.replicaLagUntil = w.now() + 90_000;
     },
     expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+  },
+  // ---- alarm-triggered runs and the approval gate ------------------------------------------
+  {
+    name: 'alarm-approved',
+    description: 'The primary-health alarm starts the cutover; an approver clicks Approve in Slack after 2 minutes.',
+    step: 'Request approval',
+    alarm: true,
+    arrange: (w) => {
+      w.approver = { decision: 'approve', afterSeconds: 120 };
+    },
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'approval-request-throttled',
+    description: 'The approvals table throttles the request twice; an approver then approves.',
+    step: 'Request approval',
+    alarm: true,
+    arrange: (w) => {
+      w.approver = { decision: 'approve', afterSeconds: 60 };
+      // The lock's write comes first.
+      w.failNext('PutItemCommand', 2, throttling, { after: 1 });
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Request approval' },
+  },
+  {
+    name: 'alarm-denied',
+    description: 'The alarm starts the cutover; the approver clicks Deny: nothing changes.',
+    step: 'Request approval',
+    alarm: true,
+    arrange: (w) => {
+      w.approver = { decision: 'deny', afterSeconds: 60 };
+    },
+    heal: (w) => {
+      w.approver = { decision: 'approve', afterSeconds: 60 };
+    },
+    expect: { status: 'FAILED', error: 'ApprovalDenied', failedStep: 'Approval gate' },
+  },
+  {
+    name: 'approval-timeout',
+    description: 'The alarm starts the cutover; nobody answers before the gate times out.',
+    step: 'Request approval',
+    alarm: true,
+    heal: (w) => {
+      w.approver = { decision: 'approve', afterSeconds: 60 };
+    },
+    expect: { status: 'FAILED', error: 'States.Timeout', failedStep: 'Approval gate' },
   },
   // ---- lock ---------------------------------------------------------------------------
   {
@@ -341,4 +389,16 @@ export const SCENARIOS: Scenario[] = [
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
+}
+
+/** The execution input a scenario's run starts with. */
+export function scenarioInput(scenario: Scenario, options: { dryRun?: boolean; mode?: CutoverMode } = {}) {
+  return {
+    mode: options.mode ?? scenario.mode ?? 'emergency',
+    dryRun: options.dryRun ?? false,
+    reason: scenario.alarm ? 'Threshold Crossed: 3 datapoints were less than the threshold (1.0).' : `local drill: ${scenario.name}`,
+    ...(scenario.alarm
+      ? { trigger: { type: 'alarm', alarmName: 'dr-cutover-primary-unhealthy', time: new Date(Date.now() - 180_000).toISOString() } }
+      : { requestedBy: 'local-drill' }),
+  };
 }

@@ -20,6 +20,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
@@ -62,6 +63,8 @@ export interface AwsCall {
 /** The Slack side of the simulated world: the incoming webhook and the app's signing secret. */
 export const WORLD_SLACK = {
   webhookUrl: 'https://hooks.slack.com/services/TDRILL000/BDRILL000/local-drill-webhook',
+  /** Where the approval callback replaces the approval message after a click. */
+  responseUrlPrefix: 'https://hooks.slack.com/actions/TDRILL000/',
   signingSecret: 'local-drill-slack-signing-secret',
 };
 
@@ -85,6 +88,12 @@ interface Distribution {
   updatedAt: number | null;
 }
 
+interface UpdateInput {
+  Key?: Record<string, AttributeValue>;
+  ConditionExpression?: string;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+}
+
 interface Fault {
   remaining: number;
   /** Applies only once the command has been called this many times. */
@@ -94,7 +103,7 @@ interface Fault {
 
 /** A change the world accepted: what a re-run must not repeat. */
 export interface Effect {
-  kind: 'promote' | 'cloudfront-update' | 'dns-upsert' | 'lock' | 'kubernetes-patch';
+  kind: 'promote' | 'cloudfront-update' | 'dns-upsert' | 'lock' | 'kubernetes-patch' | 'approval';
   detail: string;
 }
 
@@ -133,6 +142,8 @@ export class SimulatedWorld {
   readonly approvals = new Map<string, Record<string, AttributeValue>>();
   /** Task tokens the state machine waits on, with how to settle them. */
   private readonly taskTokens = new Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void; settled: boolean }>();
+  /** The person in Slack who answers approval requests (the drill plays them); none: nobody answers. */
+  approver: { decision: 'approve' | 'deny'; afterSeconds: number; slackUserId?: string } | undefined;
   /** Called for each message published to SNS, after it is recorded (the drill wires Slack here). */
   onPublish: ((message: { subject?: string; message: unknown; raw: string }) => void) | undefined;
   /** Called before each AWS command is answered: tests use it to check invariants at that moment. */
@@ -224,7 +235,7 @@ export class SimulatedWorld {
     this.realFetch = realFetch;
     globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
       const url = input instanceof Request ? input.url : String(input);
-      if (url === WORLD_SLACK.webhookUrl) {
+      if (url === WORLD_SLACK.webhookUrl || url.startsWith(WORLD_SLACK.responseUrlPrefix)) {
         this.slackPosts.push(JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown);
         return new Response('ok', { status: 200 });
       }
@@ -305,6 +316,43 @@ export class SimulatedWorld {
       (input) => ({ Table: { TableName: (input as { TableName?: string }).TableName, TableStatus: 'UPDATING', Replicas: [] } }),
       { after: this.config.dynamodb.tables.length },
     );
+  }
+
+  private putApproval(item: Record<string, AttributeValue>): object {
+    const id = item.approvalId?.S ?? '';
+    const existing = this.approvals.get(id);
+    if (existing) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: existing });
+    this.approvals.set(id, structuredClone(item));
+    return {};
+  }
+
+  /** The approvals table's three updates: announced, claim (pending → decided), and undo of a claim. */
+  private updateApproval(input: UpdateInput): object {
+    const id = input.Key?.approvalId?.S ?? '';
+    const item = this.approvals.get(id);
+    const v = input.ExpressionAttributeValues ?? {};
+    const fail = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
+    const condition = input.ConditionExpression ?? '';
+    if (condition === 'attribute_exists(approvalId)') {
+      if (!item) throw fail();
+      item.notifiedAt = v[':at'] ?? { S: '' };
+      return {};
+    }
+    if (condition === '#status = :pending AND expiresAt > :now') {
+      if (!item || item.status?.S !== v[':pending']?.S || Number(item.expiresAt?.N) <= Number(v[':now']?.N)) throw fail();
+      Object.assign(item, { status: v[':decided'], decidedBy: v[':by'], decidedAt: v[':at'] }, v[':reason'] ? { reason: v[':reason'] } : {});
+      this.effects.push({ kind: 'approval', detail: `${item.status?.S ?? '?'} ${id}` });
+      return { Attributes: structuredClone(item) };
+    }
+    if (condition === '#status = :decided AND decidedBy = :by AND decidedAt = :at') {
+      if (!item || item.status?.S !== v[':decided']?.S || item.decidedBy?.S !== v[':by']?.S || item.decidedAt?.S !== v[':at']?.S) throw fail();
+      item.status = v[':pending'] ?? { S: 'pending' };
+      delete item.decidedBy;
+      delete item.decidedAt;
+      delete item.reason;
+      return {};
+    }
+    throw new Error(`the simulated approvals table does not know the update '${condition}'`);
   }
 
   private removedOrigins: NonNullable<DistributionConfig['Origins']> | undefined;
@@ -452,6 +500,7 @@ export class SimulatedWorld {
     handle(ddb, GetItemCommand, (input: { Key?: Record<string, AttributeValue> }) => ({ Item: this.lock.get(input.Key?.lockId?.S ?? '') }));
     handle(ddb, PutItemCommand, (input: { Item?: Record<string, AttributeValue>; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
       const item = input.Item ?? {};
+      if (item.approvalId?.S) return this.putApproval(item);
       const id = item.lockId?.S ?? '';
       const current = this.lock.get(id);
       const now = Number(input.ExpressionAttributeValues?.[':now']?.N ?? 0);
@@ -463,6 +512,7 @@ export class SimulatedWorld {
       this.effects.push({ kind: 'lock', detail: `acquire ${id}` });
       return {};
     });
+    handle(ddb, UpdateItemCommand, (input: UpdateInput) => this.updateApproval(input));
     handle(ddb, DeleteItemCommand, (input: { Key?: Record<string, AttributeValue>; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
       const id = input.Key?.lockId?.S ?? '';
       if (this.lock.get(id)?.executionId?.S !== input.ExpressionAttributeValues?.[':me']?.S) {

@@ -128,7 +128,7 @@ export class CutoverStack extends Stack {
 
     this.lockTable.grant(steps.cutoverLock, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     this.eventsTopic.grantPublish(steps.notify);
-    this.approvalsTable.grant(steps.requestApproval, 'dynamodb:PutItem');
+    this.approvalsTable.grant(steps.requestApproval, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     this.eventsTopic.grantPublish(steps.requestApproval);
 
     allow(steps.preflight, ['rds:DescribeDBInstances'], [replicaArn]);
@@ -200,7 +200,7 @@ export class CutoverStack extends Stack {
       },
     });
     signingSecret.grantRead(approvalCallback);
-    this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem');
     // SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat on this state machine only.
     this.stateMachine.stateMachine.grantTaskResponse(approvalCallback);
     // Slack cannot sign with SigV4: the function checks Slack's HMAC signature and the approver allow-list itself.

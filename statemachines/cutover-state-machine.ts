@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
+  TRANSIENT_ERRORS,
   DynamoReplicaNotActiveError,
   EndpointUnhealthyError,
   ReplicaBackingUpError,
@@ -165,7 +166,7 @@ export class CutoverStateMachine extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(config.approval.timeoutMinutes)),
       retryOnServiceExceptions: false,
     });
-    requestApproval.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    requestApproval.addRetry({ errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     orFail(requestApproval, 'Approval gate');
     const needsApproval = config.approval.requiredForManualRuns
       ? sfn.Condition.booleanEquals('$.input.dryRun', false)

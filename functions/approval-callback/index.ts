@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { logger } from '../shared/logger';
+import { cachedSecret } from '../shared/secrets';
 import { ApproversSchema, handleSlackAction, type CallbackDeps, type CallbackResult, type SlackReply } from './logic';
 
 const env = readEnv(
@@ -28,24 +29,10 @@ const env = readEnv(
   }),
 );
 
-const secrets = new SecretsManagerClient({});
-let signingSecret: Promise<string> | undefined;
-
-/** The signing secret, read once per container; a failed read is retried on the next request. */
-function getSigningSecret(): Promise<string> {
-  signingSecret ??= secrets
-    .send(new GetSecretValueCommand({ SecretId: env.SLACK_SIGNING_SECRET_ARN }))
-    .then((out) => {
-      const value = out.SecretString?.trim();
-      if (!value) throw new Error('The Slack signing secret is empty');
-      return value;
-    })
-    .catch((error: unknown) => {
-      signingSecret = undefined;
-      throw error;
-    });
-  return signingSecret;
-}
+/** The signing secret, cached per container for a few minutes (a rotated secret is picked up). */
+const signingSecret = cachedSecret(new SecretsManagerClient({}), env.SLACK_SIGNING_SECRET_ARN);
+/** Secrets pasted in the console often end with a newline, which is not part of Slack's secret. */
+const getSigningSecret = async (): Promise<string> => (await signingSecret()).trim();
 
 /** Slack's response_url: replaces the approval message's buttons with the decision. */
 async function respond(responseUrl: string, message: SlackReply): Promise<void> {

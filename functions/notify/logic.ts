@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { CUTOVER_EVENT_TYPES, CutoverReportSchema, ValidatedInputSchema, type CutoverEvent } from '../shared/contracts';
+import { ApprovalRequestSchema, CUTOVER_EVENT_TYPES, CutoverReportSchema, ValidatedInputSchema, type CutoverEvent } from '../shared/contracts';
 
 export const NotifyInputSchema = z.object({
   type: z.enum(CUTOVER_EVENT_TYPES),
@@ -9,6 +9,7 @@ export const NotifyInputSchema = z.object({
   input: ValidatedInputSchema,
   stage: z.string().optional(),
   report: CutoverReportSchema.optional(),
+  approval: ApprovalRequestSchema.optional(),
 });
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
 

@@ -13,7 +13,7 @@ import { CutoverError } from './errors';
 
 /**
  * The approval gate's store. The Step Functions task token lives only here: Slack, SNS, logs and
- * Lambda outputs carry the approval id. Table `dr-cutover-<env>-approvals`:
+ * Lambda outputs carry the approval id. Table `dr-cutover-<env>-approvals` (stacks/names.ts):
  * partition key `approvalId` (S); `expiresAt` (N, epoch seconds) is also the table's TTL attribute.
  * Item: approvalId, taskToken, executionId, environment, status ('pending' | 'approved' | 'denied'),
  * createdAt, expiresAt, notifiedAt (set once the approval-needed event is published),
@@ -50,11 +50,6 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /** What the approve/deny buttons and the CLI accept: the ids this module makes are UUIDs. */
 export const ApprovalIdSchema = z.uuid();
-
-/** The approvals table the stack creates for an environment. */
-export function approvalsTableName(environment: string): string {
-  return `dr-cutover-${environment}-approvals`;
-}
 
 /**
  * The approval id for a task token: a UUID (RFC 9562 version 8) made from SHA-256 of the token.

@@ -37,5 +37,6 @@ export function defineStep<S extends z.ZodType, R extends object>(
       throw named;
     }
   };
-  return middy(run).use(injectLambdaContext(logger, { clearState: true }));
+  // logEvent stays off whatever the environment says: payloads may carry a task token.
+  return middy(run).use(injectLambdaContext(logger, { clearState: true, logEvent: false }));
 }

@@ -1,5 +1,5 @@
 import { Drill } from '../../drill/drill';
-import { SCENARIOS, type Scenario } from '../../drill/scenarios';
+import { scenarioInput, SCENARIOS, type Scenario } from '../../drill/scenarios';
 import type { Effect, SimulatedWorld } from '../../drill/world';
 import { loadEnvironment } from '../../stacks/environments';
 
@@ -10,7 +10,7 @@ import { loadEnvironment } from '../../stacks/environments';
  * a side effect (I3).
  */
 const config = loadEnvironment('prod');
-const input = (scenario: Scenario) => ({ mode: scenario.mode ?? 'emergency', dryRun: false, reason: `scenario ${scenario.name}` });
+const input = (scenario: Scenario) => scenarioInput(scenario);
 
 interface EndState {
   dns: Record<string, string | undefined>;
@@ -29,7 +29,7 @@ const endState = (w: SimulatedWorld): EndState => ({
 const sideEffects = (w: SimulatedWorld): string[] =>
   w
     .allEffects()
-    .filter((e: Effect) => e.kind !== 'lock')
+    .filter((e: Effect) => e.kind !== 'lock' && e.kind !== 'approval')
     .map((e) => `${e.kind} ${e.detail}`)
     .sort();
 
