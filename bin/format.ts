@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CutoverReportSchema, type Change, type CutoverReport } from '../functions/shared/contracts';
+import { causeMessage } from '../functions/report/logic';
 
 /** Plain-text rendering for the terminal. Pure functions: lines in, lines out. */
 
@@ -28,15 +29,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Lambda failures carry a JSON cause with `errorMessage`; Step Functions' own errors carry plain text. */
-export function causeMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = z.object({ errorMessage: z.string() }).safeParse(JSON.parse(cause));
-    return parsed.success ? parsed.data.errorMessage : cause;
-  } catch {
-    return cause;
-  }
-}
+export { causeMessage };
 
 function oneLine(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();

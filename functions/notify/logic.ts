@@ -1,16 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { ApprovalRequestSchema, CUTOVER_EVENT_TYPES, CutoverReportSchema, ValidatedInputSchema, type CutoverEvent } from '../shared/contracts';
+import { CutoverEventSchema, type CutoverEvent } from '../shared/contracts';
 
-export const NotifyInputSchema = z.object({
-  type: z.enum(CUTOVER_EVENT_TYPES),
-  environment: z.string(),
-  executionId: z.string(),
-  input: ValidatedInputSchema,
-  stage: z.string().optional(),
-  report: CutoverReportSchema.optional(),
-  approval: ApprovalRequestSchema.optional(),
-});
+/** A cutover event as the state machine hands it over: everything but the time it is published. */
+export const NotifyInputSchema = CutoverEventSchema.omit({ at: true });
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
 
 export interface NotifyDeps {

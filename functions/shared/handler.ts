@@ -28,7 +28,8 @@ export function defineStep<S extends z.ZodType, R extends object>(
     try {
       const result = await logic(parsed.data);
       logger.info('step finished', { step, outcome: 'outcome' in result ? result.outcome : undefined });
-      return { ...result, startedAt, finishedAt: clock.now().toISOString() };
+      // A result that carries its own times (the run's report) keeps them.
+      return { startedAt, finishedAt: clock.now().toISOString(), ...result };
     } catch (error) {
       const named = toStepError(error);
       // Lambda reports only errorType and errorMessage, so the message names the step for the failure report.
