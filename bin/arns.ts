@@ -1,6 +1,7 @@
 /**
  * Step Functions ARNs, execution names and console links. Pure functions: no AWS calls.
  */
+import { stateMachineName } from '../stacks/names';
 
 const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
 export const REGION_PATTERN = new RegExp(`^${REGION}$`);
@@ -33,9 +34,7 @@ export function parseExecutionArn(arn: string): ExecutionArn | undefined {
 }
 
 /** The deployed machine's name (stacks/cutover-stack.ts → statemachines/cutover-state-machine.ts). */
-export function stateMachineName(env: string): string {
-  return `dr-cutover-${env}`;
-}
+export { stateMachineName };
 
 export function stateMachineArn(partition: string, region: string, account: string, env: string): string {
   return `arn:${partition}:states:${region}:${account}:stateMachine:${stateMachineName(env)}`;

@@ -51,15 +51,15 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'planned',
-    description: 'A planned cutover: replica lag drains to the RPO budget before promotion (I7).',
-    step: 'Promote RDS replica',
+    description: 'A planned cutover: it waits at preflight, changing nothing, until replica lag drains to the RPO budget (I7).',
+    step: 'Preflight',
     mode: 'planned',
     arrange: (w) => {
       // 3 s of lag that drains 90 simulated seconds into the run.
       w.replicaLagSeconds = 3;
       w.replicaLagUntil = w.now() + 90_000;
     },
-    expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+    expect: { status: 'SUCCEEDED', retried: 'Preflight' },
   },
   // ---- alarm-triggered runs and the approval gate ------------------------------------------
   {

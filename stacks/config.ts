@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApproverSchema } from '../functions/shared/contracts';
 import type {
   BehaviorTarget,
   DistributionTarget,
@@ -96,7 +97,7 @@ export const EnvironmentConfigSchema = z
       requiredForManualRuns: z.boolean().default(false),
       timeoutMinutes: z.number().int().positive().max(24 * 60).default(30),
       /** Slack users allowed to approve or deny, by Slack user id (e.g. U0123ABCD). */
-      approvers: z.array(z.strictObject({ slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'), name: id })).min(1),
+      approvers: z.array(ApproverSchema).min(1),
     }),
     alarms: z.strictObject({
       /** The primary Region's health URL, probed from the standby Region every minute. */
@@ -118,7 +119,7 @@ export const EnvironmentConfigSchema = z
     limits: z.strictObject({
       /** Whole-execution timeout; also the lock's expiry, so a timed-out run cannot hold the lock forever. */
       executionTimeoutMinutes: z.number().int().positive().max(24 * 60),
-      taskTimeoutSeconds: seconds.max(900),
+      taskTimeoutSeconds: seconds.min(15).max(900),
     }),
   })
   .refine((c) => c.primaryRegion !== c.standbyRegion, {

@@ -55,7 +55,14 @@ export class CutoverStack extends Stack {
       enforceSSL: true,
     });
     // CloudWatch alarms publish to the encrypted alarm topic.
-    eventsKey.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    eventsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     const table = (id: string, partitionKey: string, tableName?: string) =>
       new dynamodb.Table(this, id, {
         tableName,
@@ -71,7 +78,8 @@ export class CutoverStack extends Stack {
     this.approvalsTable = table('ApprovalsTable', 'approvalId', approvalsTableName(config.name));
 
     // ---- step Lambdas ---------------------------------------------------------------------
-    const timeout = Duration.seconds(config.limits.taskTimeoutSeconds);
+    // The Lambda always ends before its Task times out, so a timed-out Task never leaves a step still running.
+    const timeout = Duration.seconds(config.limits.taskTimeoutSeconds - 5);
     const step = (id: string, folder: string, environment?: Record<string, string>, role?: iam.Role) =>
       new CutoverFunction(this, id, { step: folder, timeout, environment, role });
     const kubernetesRole = CutoverFunction.role(
@@ -107,7 +115,8 @@ export class CutoverStack extends Stack {
     this.steps = steps;
 
     // ---- least privilege, scoped to the configured resources ---------------------------------
-    const replicaArn = arn('rds', 'db', config.rds.replicaInstanceId);
+    // RDS ARNs separate the resource type with a colon: arn:aws:rds:<region>:<account>:db:<id>.
+    const replicaArn = this.formatArn({ service: 'rds', resource: 'db', resourceName: config.rds.replicaInstanceId, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const tableArns = config.dynamodb.tables.map((t) => arn('dynamodb', 'table', t));
     const clusterArn = arn('eks', 'cluster', config.eks.clusterName);
     const userPoolArn = arn('cognito-idp', 'userpool', config.cognito.userPoolId);

@@ -30,7 +30,14 @@ export class PrimaryAlarmsStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // CloudWatch must be able to publish to the encrypted topic.
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     this.topic = new sns.Topic(this, 'PrimaryAlarms', {
       topicName: primaryAlarmsTopicName(config.name),
       masterKey: key,

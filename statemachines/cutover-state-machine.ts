@@ -12,6 +12,7 @@ import {
   ReplicaLagTooHighError,
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
+import { stateMachineName } from '../stacks/names';
 import { LAMBDA_SERVICE_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
 
 /** The step Lambdas the machine invokes, one per functions/ folder. */
@@ -115,7 +116,7 @@ export class CutoverStateMachine extends Construct {
     announceFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
     const reportFailure = report('Report failure', 'failed');
     // Even without a report the failure is announced (the notifier accepts a missing report) and the lock released.
-    const announceBareFailure = notify('Announce failure without report', 'cutover.failed');
+    const announceBareFailure = notify('Announce failure without report', 'cutover.failed', { stage: sfn.JsonPath.stringAt('$.failure.stage') });
     announceBareFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
     reportFailure.addCatch(announceBareFailure, { errors: ALL_ERRORS, resultPath: '$.reportError' });
     const failurePath = reportFailure.next(announceFailure).next(releaseAfterFailure).next(cutoverFailed);
@@ -186,6 +187,8 @@ export class CutoverStateMachine extends Construct {
         timeout: taskTimeout,
         resultPath: '$.results.preflight',
         payload: stepPayload('$.targets.preflight'),
+        // Planned mode waits here, before any change, until replica lag is within the RPO budget (I7).
+        retries: [{ errors: [ReplicaLagTooHighError.name], ...poll(config.rds.lagWait) }],
       }),
       'Preflight',
     );
@@ -405,7 +408,7 @@ export class CutoverStateMachine extends Construct {
       .next(new sfn.Succeed(this, 'Cutover succeeded'));
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `dr-cutover-${targets.environment}`,
+      stateMachineName: stateMachineName(targets.environment),
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: `DR cutover ${config.primaryRegion} → ${config.standbyRegion} (${targets.environment})`,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -413,11 +416,12 @@ export class CutoverStateMachine extends Construct {
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'ExecutionLogs', {
-          logGroupName: `/aws/vendedlogs/states/dr-cutover-${targets.environment}`,
+          logGroupName: `/aws/vendedlogs/states/${stateMachineName(targets.environment)}`,
           retention: logs.RetentionDays.ONE_YEAR,
         }),
         level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
+        // Execution data stays out of the logs: the approval gate's input carries its task token.
+        includeExecutionData: false,
       },
     });
   }

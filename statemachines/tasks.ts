@@ -58,7 +58,8 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
     });
   }
   task.addRetry({
-    errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+    // States.Timeout too: every step is idempotent, and its Lambda has ended by then (shorter timeout).
+    errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, 'States.Timeout'],
     interval: Duration.seconds(props.bestEffort ? 1 : 2),
     maxAttempts: props.bestEffort ? 2 : 6,
     backoffRate: 2,

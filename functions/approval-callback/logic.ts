@@ -10,7 +10,7 @@ import {
   ApprovalTaskClosedError,
   decideApproval,
 } from '../shared/approvals';
-import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../shared/contracts';
+import { APPROVE_ACTION_ID, DENY_ACTION_ID, ApproverSchema, type Approver } from '../shared/contracts';
 import { isTransientAwsError } from '../shared/errors';
 import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, verifySlackSignature } from '../shared/slack-signature';
 
@@ -22,13 +22,10 @@ import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, verifySlackSignature } 
  * Logged: approval id, Slack user id, outcome. Never the body, the task token or the signing secret.
  */
 
+export { ApproverSchema, type Approver };
+
 export const DENIED_IN_SLACK = 'denied in Slack';
 
-export const ApproverSchema = z.object({
-  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'),
-  name: z.string().trim().min(1),
-});
-export type Approver = z.infer<typeof ApproverSchema>;
 /** The `APPROVERS` environment variable: a JSON array of `{ slackUserId, name }`. */
 export const ApproversSchema = z.array(ApproverSchema).min(1);
 

@@ -10,10 +10,13 @@ import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Clock } from '../shared/clock';
 import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contracts';
-import { PreflightBlockedError } from '../shared/errors';
+import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors';
 import { latestMetricValueOrNull } from '../shared/metrics';
 import { describeInstance, isFailedStatus, replicaLagQuery, replicaSource } from '../promote-replica/logic';
 import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
+
+/** The lag check's name: in planned mode it gates the run. */
+export const LAG_CHECK = 'RDS replica lag';
 
 export const STEP_NAME = 'Preflight';
 
@@ -97,15 +100,16 @@ export async function checkRdsReplica(
     return [fail(name, `${id} is ${status}; promotion needs it available`)];
   }
 
-  const lagName = 'RDS replica lag';
+  const lagName = LAG_CHECK;
   const budget = target.maxReplicaLagSeconds;
   const lag = await latestMetricValueOrNull(cw, replicaLagQuery(id, clock.now()));
   const consequence =
     mode === 'planned'
       ? 'planned mode: promotion waits until it is within budget'
       : 'emergency mode: promotion goes ahead, writes in that window may be lost';
-  if (lag === null) {
-    checks.push(warn(lagName, `unknown (no ReplicaLag datapoint in the last 5 minutes); ${consequence}`));
+  if (lag === null || lag < 0) {
+    const why = lag === null ? 'no ReplicaLag datapoint in the last 2 minutes' : 'replication is not running';
+    checks.push(warn(lagName, `unknown (${why}); ${consequence}`));
   } else if (lag > budget) {
     checks.push(warn(lagName, `${lag} s, above the budget of ${budget} s; ${consequence}`));
   } else {
@@ -193,6 +197,12 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
       `standby ${t.standbyRegion} is not ready (${failing.length} blocker${failing.length === 1 ? '' : 's'}): ` +
         failing.map((c) => `${c.name}: ${c.detail}`).join('; '),
     );
+  }
+  // I7: a planned cutover waits here, before any change, until the lag is within the RPO budget
+  // (the state machine retries this error). The promote step checks it again at promotion.
+  const lagging = checks.find((c) => c.name === LAG_CHECK && c.status !== 'pass');
+  if (input.mode === 'planned' && !input.dryRun && lagging) {
+    throw new ReplicaLagTooHighError(`planned cutover waits for replica lag: ${lagging.detail}`);
   }
   return { step: STEP_NAME, outcome: 'verified', changes: [], checks };
 }

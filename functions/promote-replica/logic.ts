@@ -69,7 +69,8 @@ export function replicaLagQuery(instanceId: string, now: Date) {
     metricName: 'ReplicaLag',
     dimensions: { DBInstanceIdentifier: instanceId },
     now,
-    lookbackMinutes: 5,
+    // A planned cutover must judge the lag from a recent datapoint, not one from minutes ago.
+    lookbackMinutes: 2,
     stat: 'Maximum' as const,
   };
 }
@@ -133,8 +134,9 @@ export async function promoteReplica(deps: RdsDeps, input: PromoteInput): Promis
   if (input.mode === 'planned') {
     // I7: nothing may be lost in a planned cutover, so promotion waits for the lag to be within budget.
     lag = await latestMetricValue(deps.cw, query);
-    if (lag === null || lag > budget) {
-      const shown = lag === null ? 'unknown (no ReplicaLag datapoint in the last 5 minutes)' : `${lag} s`;
+    // RDS reports -1 when replication is not running: that is unknown, not "no lag".
+    if (lag === null || lag < 0 || lag > budget) {
+      const shown = lag === null ? 'unknown (no ReplicaLag datapoint in the last 2 minutes)' : lag < 0 ? 'unknown (replication is not running)' : `${lag} s`;
       throw new ReplicaLagTooHighError(
         `RDS replica ${id} lag is ${shown}, above the planned-mode RPO budget of ${budget} s; promotion waits`,
       );

@@ -122,12 +122,12 @@ const NEXT_STEPS: Record<string, string[]> = {
   'Acquire cutover lock': ['Another cutover holds the lock: watch that execution instead; nothing was changed.'],
   Preflight: ['Fix the blockers listed above in the standby Region, then start again; nothing was changed.'],
   Recover: [
-    'Read which step failed above; every step is idempotent, so fix the cause and redrive or start the cutover again.',
+    'Read which step failed above; every step is idempotent, so fix the cause and start the cutover again (a new execution); it converges.',
     'No DNS record or API behaviour was switched: traffic still goes to the primary Region.',
   ],
   'Switch traffic': [
     'The database is promoted and Auth is patched; traffic may be partly switched.',
-    'Fix the cause and redrive or start again: the switch converges without repeating completed changes.',
+    'Fix the cause and start the cutover again (a new execution): it converges without repeating completed changes.',
   ],
   'Verify endpoint': [
     'Traffic now points to the standby Region but the DR endpoint did not answer as expected.',

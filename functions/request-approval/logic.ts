@@ -75,6 +75,7 @@ export async function requestApproval(deps: RequestApprovalDeps, input: RequestA
     approval,
   };
   await publishEvent({ sns: deps.sns, topicArn: deps.topicArn, now: deps.now }, event);
-  await markNotified(deps.ddb, deps.table, approvalId, deps.now());
+  // After the publish nothing may fail the task: a retry would get a new token and post a second request.
+  await markNotified(deps.ddb, deps.table, approvalId, deps.now()).catch(() => undefined);
   return { step: STEP, outcome: 'changed', approvalId, expiresAt: approval.expiresAt };
 }

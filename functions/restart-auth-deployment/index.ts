@@ -1,14 +1,9 @@
-import { EKSClient } from '@aws-sdk/client-eks';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { z } from 'zod';
 import { clock } from '../shared/clock';
-import { eksKubeConnector } from '../shared/eks';
-import { readEnv } from '../shared/env';
+import { lambdaKubeConnector } from '../shared/eks';
 import { defineStep } from '../shared/handler';
 import { restartAuthDeployment, RestartAuthDeploymentInputSchema } from './logic';
 
-const env = readEnv(z.object({ AWS_REGION: z.string().min(1) }));
-const kube = eksKubeConnector({ eks: new EKSClient({}), region: env.AWS_REGION, credentials: fromNodeProviderChain() });
+const kube = lambdaKubeConnector();
 
 export const handler = defineStep('Restart Auth deployment', RestartAuthDeploymentInputSchema, (input) =>
   restartAuthDeployment({ kube, clock }, input),

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { Clock } from '../shared/clock';
 import { EksTargetSchema, stepInput, type Change, type StepResult } from '../shared/contracts';
 import type { KubeConnector } from '../shared/eks';
-import { patchDeployment, readDeployment, resourceVersionPrecondition } from '../shared/kube';
+import { patchDeployment, readConfigMap, readDeployment, resourceVersionPrecondition } from '../shared/kube';
 
 export const STEP = 'Restart Auth deployment';
 export const RestartAuthDeploymentInputSchema = stepInput(EksTargetSchema);
@@ -11,7 +11,11 @@ export type RestartAuthDeploymentInput = z.output<typeof RestartAuthDeploymentIn
 
 /** What `kubectl rollout restart` sets; changing the pod template starts a rollout. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
-/** Which ConfigMap data the running pods were restarted for; makes the restart idempotent. */
+/**
+ * Which ConfigMap the running pods were restarted for: the target data's hash plus the live
+ * ConfigMap's resourceVersion. A retry finds it and does nothing; a ConfigMap that changed since
+ * (a failback reverted it, someone edited it) gets a new restart.
+ */
 export const CONFIG_HASH_ANNOTATION = 'dr-cutover/config-hash';
 
 export interface RestartAuthDeploymentDeps {
@@ -32,9 +36,14 @@ export function configHash(data: Record<string, string>): string {
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }
 
+/** The pod-template marker for the target data as held by this version of the live ConfigMap. */
+export function restartMarker(data: Record<string, string>, configMapResourceVersion: string | undefined): string {
+  return `${configHash(data)}-rv${configMapResourceVersion ?? '0'}`;
+}
+
 /**
  * Rollout restart of the Auth Deployment so its pods re-read the patched ConfigMap.
- * Runs once per config: if the pod template already carries this config's hash, it does nothing.
+ * Runs once per ConfigMap version: if the pod template already carries its marker, it does nothing.
  */
 export async function restartAuthDeployment(
   deps: RestartAuthDeploymentDeps,
@@ -42,8 +51,9 @@ export async function restartAuthDeployment(
 ): Promise<RestartResult> {
   const { target } = input;
   const ref = { namespace: target.namespace, name: target.deploymentName };
-  const hash = configHash(target.configMapData);
   const apis = await deps.kube(target.clusterName);
+  const configMap = await readConfigMap(apis, { namespace: target.namespace, name: target.configMapName });
+  const hash = restartMarker(target.configMapData, configMap.metadata?.resourceVersion);
   const deployment = await readDeployment(apis, ref);
   const annotations = deployment.spec?.template.metadata?.annotations ?? {};
   const generation = deployment.metadata?.generation ?? 0;

@@ -20,7 +20,8 @@ export const TriggerSchema = z.discriminatedUnion('type', [
 export const CutoverInputSchema = z.strictObject({
   mode: z.enum(['emergency', 'planned']),
   dryRun: z.boolean(),
-  reason: z.string().trim().min(1, 'reason must say why the cutover runs').max(1000),
+  // CloudWatch alarm reasons, passed in by the alarm rule, run to about 1 KB.
+  reason: z.string().trim().min(1, 'reason must say why the cutover runs').max(4000),
   requestedBy: z.string().trim().min(1).max(200).optional(),
   trigger: TriggerSchema.optional(),
 });
@@ -232,6 +233,13 @@ export const ApprovalRequestSchema = z.object({
   approvers: z.array(z.string()),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+
+/** Who may answer an approval request in Slack: the config's allow-list. */
+export const ApproverSchema = z.strictObject({
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'),
+  name: z.string().trim().min(1),
+});
+export type Approver = z.infer<typeof ApproverSchema>;
 
 /** The approval gate's task output on approval. */
 export const ApprovalDecisionSchema = z.object({

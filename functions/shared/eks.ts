@@ -1,5 +1,6 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -163,6 +164,13 @@ export interface KubeConnectorDeps {
   eks: EKSClient;
   region: string;
   credentials: AwsCredentials;
+}
+
+/** The Kubernetes steps' connector in the Lambda: module-scope EKS client, the Lambda's Region and role. */
+export function lambdaKubeConnector(): KubeConnector {
+  const region = process.env.AWS_REGION;
+  if (!region) throw new Error('Invalid Lambda environment: AWS_REGION is not set');
+  return eksKubeConnector({ eks: new EKSClient({}), region, credentials: fromNodeProviderChain() });
 }
 
 /** The handlers' connector: DescribeCluster, mint a fresh token and build clients on every call. */

@@ -35,12 +35,12 @@ describe('the cutover stack', () => {
     }
   });
 
-  it('deploys a Standard state machine with ALL logging, execution data and X-Ray tracing', () => {
+  it('deploys a Standard state machine with ALL logging (no execution data, which holds the approval token) and X-Ray tracing', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       StateMachineName: 'dr-cutover-prod',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
   });
 
@@ -57,7 +57,7 @@ describe('the cutover stack', () => {
         Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
       const step = fn.Properties.Environment.Variables.CUTOVER_STEP as string;
-      if (stepFolders.has(step)) expect({ step, timeout: fn.Properties.Timeout }).toEqual({ step, timeout: config.limits.taskTimeoutSeconds });
+      if (stepFolders.has(step)) expect({ step, timeout: fn.Properties.Timeout }).toEqual({ step, timeout: config.limits.taskTimeoutSeconds - 5 });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });
@@ -86,7 +86,7 @@ describe('the cutover stack', () => {
     expect(offending).toEqual([]);
 
     const promote = statementsOf('PromoteReplicaFunctionRole').find((s) => actionsOf(s).includes('rds:PromoteReadReplica'));
-    expect(JSON.stringify(promote?.Resource)).toContain(`:db/${config.rds.replicaInstanceId}`);
+    expect(JSON.stringify(promote?.Resource)).toContain(`:rds:ap-northeast-1:${LOCAL_ACCOUNT}:db:${config.rds.replicaInstanceId}"`);
     const update = statementsOf('SwitchCloudfrontFunctionRole').find((s) => actionsOf(s).includes('cloudfront:UpdateDistribution'));
     expect(JSON.stringify(update?.Resource)).toContain(`:distribution/${config.cloudfront.distributionId}`);
   });

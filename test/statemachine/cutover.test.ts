@@ -138,14 +138,19 @@ describe('the synthesized cutover state machine', () => {
     const scenario = findScenario('planned');
     await open(scenario?.arrange);
     const lagWhenPromoted: number[] = [];
+    const lagAtFirstChange: number[] = [];
     world.beforeCall = (command) => {
       if (command === 'PromoteReadReplicaCommand') lagWhenPromoted.push(world.currentReplicaLag());
+      if (['UpdateDistributionCommand', 'ChangeResourceRecordSetsCommand', 'PromoteReadReplicaCommand'].includes(command)) lagAtFirstChange.push(world.currentReplicaLag());
     };
 
     const { result, report } = await run({ ...emergency, mode: 'planned' });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica').length).toBeGreaterThanOrEqual(1);
+    // It waits at preflight, before any change: nothing moved while the lag was above budget.
+    expect(result.events.filter((e) => e.type === 'StateRetried' && e.state === 'Preflight').length).toBeGreaterThanOrEqual(1);
+    expect(lagAtFirstChange.every((lag) => lag === 0)).toBe(true);
+    expect(world.kube.mutatingRequests().length).toBeGreaterThan(0);
     expect(lagWhenPromoted).toEqual([0]);
     expect(report?.rpoSeconds).toBe(0);
   });

@@ -8,6 +8,7 @@ import {
   configHash,
   RESTARTED_AT_ANNOTATION,
   restartAuthDeployment,
+  restartMarker,
   type RestartAuthDeploymentInput,
 } from '../../functions/restart-auth-deployment/logic';
 import type { Clock } from '../../functions/shared/clock';
@@ -47,10 +48,13 @@ describe('Restart Auth deployment', () => {
   let access: StandInEndpoint;
   let kube: KubeConnector;
   const clock: Clock = { now: () => T0 };
+  /** The marker for DATA as the stand-in's ConfigMap holds it now. */
+  const marker = () => restartMarker(DATA, standIn.configMap(NS, 'auth-config')?.metadata?.resourceVersion);
 
   beforeEach(async () => {
     standIn = new KubeApiStandIn({ expectedCluster: { clusterName: CLUSTER, credentials: CREDENTIALS } });
     standIn.seedDeployment(NS, 'auth', { replicas: 3, annotations: { 'prometheus.io/scrape': 'true' } });
+    standIn.seedConfigMap(NS, 'auth-config', DATA);
     access = await standIn.start();
     kube = async (clusterName) =>
       makeKubeApis({ ...access, token: await mintEksToken({ clusterName, region: 'ap-northeast-1', credentials: CREDENTIALS }) });
@@ -72,7 +76,7 @@ describe('Restart Auth deployment', () => {
           resource: 'deployment/portforge/auth',
           action: 'rollout restart',
           before: { [CONFIG_HASH_ANNOTATION]: null, [RESTARTED_AT_ANNOTATION]: null },
-          after: { [CONFIG_HASH_ANNOTATION]: configHash(DATA), [RESTARTED_AT_ANNOTATION]: T0.toISOString() },
+          after: { [CONFIG_HASH_ANNOTATION]: marker(), [RESTARTED_AT_ANNOTATION]: T0.toISOString() },
         },
       ],
     });
@@ -80,7 +84,7 @@ describe('Restart Auth deployment', () => {
     expect(deployment?.spec?.template.metadata?.annotations).toEqual({
       'prometheus.io/scrape': 'true',
       [RESTARTED_AT_ANNOTATION]: T0.toISOString(),
-      [CONFIG_HASH_ANNOTATION]: configHash(DATA),
+      [CONFIG_HASH_ANNOTATION]: marker(),
     });
     expect(deployment?.metadata?.generation).toBe(2);
     expect(standIn.mutatingRequests()).toEqual([
@@ -111,7 +115,18 @@ describe('Restart Auth deployment', () => {
 
     expect(result.outcome).toBe('changed');
     expect(result.generation).toBe(3);
-    expect(result.changes[0]?.before).toEqual({ [CONFIG_HASH_ANNOTATION]: configHash(DATA), [RESTARTED_AT_ANNOTATION]: T0.toISOString() });
+    expect(result.changes[0]?.before).toEqual({ [CONFIG_HASH_ANNOTATION]: marker(), [RESTARTED_AT_ANNOTATION]: T0.toISOString() });
+  });
+
+  it('restarts again when the ConfigMap was rewritten since (a failback reverted it, a cutover re-patched it)', async () => {
+    await restartAuthDeployment({ kube, clock }, input());
+    // Same target data, but a new version of the ConfigMap: the running pods never saw this write.
+    standIn.seedConfigMap(NS, 'auth-config', DATA);
+
+    const result = await restartAuthDeployment({ kube, clock }, input());
+
+    expect(result.outcome).toBe('changed');
+    expect(standIn.deployment(NS, 'auth')?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]).toBe(marker());
   });
 
   it('dry run reports the annotation change and sends no PATCH', async () => {
@@ -123,7 +138,7 @@ describe('Restart Auth deployment', () => {
       expect.objectContaining({
         resource: 'deployment/portforge/auth',
         action: 'rollout restart',
-        after: { [CONFIG_HASH_ANNOTATION]: configHash(DATA), [RESTARTED_AT_ANNOTATION]: T0.toISOString() },
+        after: { [CONFIG_HASH_ANNOTATION]: marker(), [RESTARTED_AT_ANNOTATION]: T0.toISOString() },
       }),
     ]);
     expect(standIn.mutatingRequests()).toHaveLength(0);

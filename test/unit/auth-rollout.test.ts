@@ -86,6 +86,7 @@ describe('Check Auth rollout', () => {
     now = T0;
     standIn = new KubeApiStandIn({ now: () => now, rolloutDelayMs: 90_000 });
     standIn.seedDeployment(NS, 'auth', { replicas: 3 });
+    standIn.seedConfigMap(NS, 'auth-config', { COGNITO_REGION: 'ap-northeast-1' });
     access = await standIn.start();
     kube = async (clusterName) =>
       makeKubeApis({

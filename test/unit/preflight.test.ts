@@ -167,11 +167,28 @@ describe('Preflight', () => {
     expect(check?.detail).toContain('a promotion may already be in progress');
   });
 
-  it('warns about lag above budget in planned mode, since promotion waits for it', async () => {
+  it('holds a planned cutover here, before any change, while lag is above budget (retried by the state machine)', async () => {
     givenReadyStandby();
     givenLag(9);
 
-    const result = await preflight(deps, input({ mode: 'planned' }));
+    await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toMatchObject({
+      name: 'ReplicaLagTooHighError',
+      message: 'planned cutover waits for replica lag: 9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
+    });
+  });
+
+  it('holds a planned cutover while RDS reports lag -1 (replication not running)', async () => {
+    givenReadyStandby();
+    givenLag(-1);
+
+    await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toMatchObject({ name: 'ReplicaLagTooHighError', message: expect.stringContaining('replication is not running') });
+  });
+
+  it('only reports lag above budget in a planned dry run, which never waits', async () => {
+    givenReadyStandby();
+    givenLag(9);
+
+    const result = await preflight(deps, input({ mode: 'planned', dryRun: true }));
 
     expect(result.checks).toContainEqual({
       name: 'RDS replica lag',

@@ -158,6 +158,17 @@ describe('Promote RDS replica', () => {
     await expect(promoteReplica(deps, input())).rejects.toMatchObject({ name: 'ReplicaBackingUpError' });
   });
 
+  it('does not promote in planned mode while RDS reports lag -1 (replication not running)', async () => {
+    givenInstance(replica('available'));
+    givenLag(-1);
+
+    await expect(promoteReplica(deps, input({ mode: 'planned' }))).rejects.toMatchObject({
+      name: 'ReplicaLagTooHighError',
+      message: expect.stringContaining('unknown (replication is not running)'),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
   it('dry run sends no PromoteReadReplica and lists the change it would make', async () => {
     givenInstance(replica('available'));
     givenLag(3);
