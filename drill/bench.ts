@@ -25,7 +25,7 @@ async function simulatedRun(tables?: number, records?: number) {
   try {
     const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'bench' });
     if (run.result.status !== 'SUCCEEDED') throw new Error(`bench run failed: ${run.result.error ?? ''} ${run.result.cause ?? ''}`);
-    return { rto: run.report?.rtoSeconds ?? run.simulatedMs / 1000, transitions: run.stateTransitions, wallMs: run.wallMs, records: config.route53.records.length };
+    return { rto: run.report?.rtoSeconds ?? run.simulatedMs / 1000, transitions: run.stateTransitions, wallMs: run.wallMs, records: config.route53.records.length, stateKiB: run.result.maxStateBytes / 1024 };
   } finally {
     await drill.close();
   }
@@ -52,9 +52,9 @@ async function main(): Promise<void> {
   const scale = [];
   for (const n of [1, 10, 50]) scale.push({ n, ...(await simulatedRun(n, n)) });
   const first = scale[0];
-  out('| tables = records | simulated RTO (s) | RTO / RTO at 1 | state transitions | wall (s) |');
-  out('|---|---|---|---|---|');
-  for (const s of scale) out(`| ${s.n} | ${fmt(s.rto)} | ${fmt(s.rto / (first?.rto ?? 1), 3)} | ${s.transitions} | ${fmt(s.wallMs / 1000, 1)} |`);
+  out('| tables = records | simulated RTO (s) | RTO / RTO at 1 | state transitions | largest state (KiB, limit 256) | wall (s) |');
+  out('|---|---|---|---|---|---|');
+  for (const s of scale) out(`| ${s.n} | ${fmt(s.rto)} | ${fmt(s.rto / (first?.rto ?? 1), 3)} | ${s.transitions} | ${fmt(s.stateKiB, 1)} | ${fmt(s.wallMs / 1000, 1)} |`);
   out('');
 
   // 4. The drill's wall time: `npm start` as a user runs it, median of 5.

@@ -32,7 +32,12 @@ export interface LocalRunResult {
   statesEntered: string[];
   taskCalls: TaskCall[];
   events: ExecutionEvent[];
+  /** The largest state output of the run, in bytes: Step Functions refuses more than 256 KiB. */
+  maxStateBytes: number;
 }
+
+/** Step Functions' limit on a state's input or output. */
+export const STATE_SIZE_LIMIT_BYTES = 256 * 1024;
 
 export interface LocalRunOptions {
   cutover: SynthesizedCutover;
@@ -153,9 +158,11 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
 
   const events: ExecutionEvent[] = [];
   const statesEntered: string[] = [];
+  let maxStateBytes = 0;
   const collect = (async () => {
     for await (const raw of execution.eventLogs) {
-      const ev = raw as { type: string; timestamp: number; state?: { name: string; type: string }; Error?: string; Cause?: unknown };
+      const ev = raw as { type: string; timestamp: number; state?: { name: string; type: string; output?: unknown }; Error?: string; Cause?: unknown };
+      if (ev.state?.output !== undefined) maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(ev.state.output)));
       const event: ExecutionEvent = {
         type: ev.type,
         state: ev.state?.name,
@@ -189,5 +196,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     statesEntered,
     taskCalls,
     events,
+    maxStateBytes,
   };
 }

@@ -31,7 +31,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const positiveInt = z.coerce.number().int().min(1).max(200);
+const positiveInt = z.coerce.number().int().min(1).max(100);
 const ArgsSchema = z.strictObject({
   env: z.enum(Object.keys(ENVIRONMENTS) as [string, ...string[]], { error: `--env must be one of: ${Object.keys(ENVIRONMENTS).join(', ')}` }),
   scenario: z.string().refine((name) => findScenario(name) !== undefined, {
@@ -59,8 +59,8 @@ Options:
   --mode <mode>       emergency | planned (default: the scenario's, else emergency)
   --dry-run           dry run: change nothing, report the changes it would make
   --rerun             after a failing scenario, remove the fault and run again (shows convergence)
-  --tables <n>        number of DynamoDB tables in the topology (1-200)
-  --records <n>       number of DNS records in the topology (1-200)
+  --tables <n>        number of DynamoDB tables in the topology (1-100)
+  --records <n>       number of DNS records in the topology (1-100)
   --quiet             no live progress, only the report
   --list              list the scenarios and exit
   -h, --help          this help`;

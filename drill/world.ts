@@ -43,7 +43,10 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
-import { KubeApiStandIn } from './kube-api-server';
+import { KubeApiStandIn, type RbacRule } from './kube-api-server';
+import { loadAllYaml } from '@kubernetes/client-node';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
 
 /** Commands that change the world. A dry run must send none of them (I2). */
@@ -58,6 +61,8 @@ export const MUTATING_COMMANDS = new Set([
 export interface AwsCall {
   command: string;
   input: unknown;
+  /** The Region of the client that sent it. */
+  region: string;
 }
 
 /** The Slack side of the simulated world: the incoming webhook and the app's signing secret. */
@@ -185,7 +190,8 @@ export class SimulatedWorld {
         AliasTarget: { DNSName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true },
       });
     }
-    this.kube = new KubeApiStandIn({ rolloutDelayMs: timing.rolloutSeconds * 1000, now: () => this.now() });
+    // The cluster enforces the RBAC manifest the project ships: a step needing more fails the drill.
+    this.kube = new KubeApiStandIn({ rolloutDelayMs: timing.rolloutSeconds * 1000, now: () => this.now(), rbac: shippedRbac() });
     this.kube.seedConfigMap(config.eks.namespace, config.eks.configMapName, {
       AWS_REGION: config.primaryRegion,
       COGNITO_REGION: config.primaryRegion,
@@ -438,9 +444,9 @@ export class SimulatedWorld {
     const handle = <I = any>(stub: Stub, command: { name: string }, fn: (input: I) => unknown) => {
       const name = command.name;
       stub.on(command as never).callsFake(
-        async (input: I) => {
-          await Promise.resolve();
-          this.calls.push({ command: name, input: structuredClone(input) });
+        async (input: I, getClient: () => { config: unknown }) => {
+          const region = await (getClient().config as { region: () => Promise<string> }).region();
+          this.calls.push({ command: name, input: structuredClone(input), region });
           this.beforeCall?.(name, input);
           const fault = this.takeFault(name);
           if (fault) return fault.answer(input);
@@ -669,4 +675,17 @@ function initialDistributionConfig(config: EnvironmentConfig): DistributionConfi
     ViewerCertificate: { ACMCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/edge', SSLSupportMethod: 'sni-only' },
     PriceClass: 'PriceClass_200',
   };
+}
+
+type RoleRule = { resources?: string[]; resourceNames?: string[]; verbs?: string[] };
+
+/** The Role in k8s/auth-cutover-rbac.yaml, as the stand-in's RBAC rules. */
+export function shippedRbac(): { configmaps?: RbacRule; deployments?: RbacRule } {
+  const docs = loadAllYaml(fs.readFileSync(path.join(__dirname, '..', 'k8s', 'auth-cutover-rbac.yaml'), 'utf8')) as Array<{ kind?: string; rules?: RoleRule[] }>;
+  const rules = docs.find((d) => d.kind === 'Role')?.rules ?? [];
+  const rule = (resource: string): RbacRule | undefined => {
+    const r = rules.find((x) => x.resources?.includes(resource));
+    return r ? { verbs: (r.verbs ?? []) as RbacRule['verbs'], resourceNames: r.resourceNames ?? [] } : undefined;
+  };
+  return { configmaps: rule('configmaps'), deployments: rule('deployments') };
 }

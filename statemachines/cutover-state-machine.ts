@@ -347,6 +347,9 @@ export class CutoverStateMachine extends Construct {
               }),
             }),
         }),
+      ).next(
+        // Each item returns only its results: the run's state stays small however many records there are.
+        new sfn.Pass(this, 'Keep DNS record result', { parameters: { 'switch.$': '$.switch', 'sync.$': '$.sync' } }),
       ),
     );
 

@@ -118,7 +118,10 @@ export function pollUntilDone(scope: Construct, props: PollProps): sfn.Chain {
     error: props.timeoutError,
     cause: `${props.subject} did not finish within ${props.maxAttempts} polls of ${props.interval.toSeconds()} s`,
   });
-  const skip = new sfn.Pass(scope, `Skip waiting for ${props.subject} (dry run)`);
+  const skip = new sfn.Pass(scope, `Skip waiting for ${props.subject} (dry run)`, {
+    result: sfn.Result.fromObject({ done: true, attempt: 0, status: 'dry run: nothing to wait for' }),
+    resultPath: props.resultPath,
+  });
 
   return sfn.Chain.start(
     new sfn.Choice(scope, `Dry run? (${props.subject})`)

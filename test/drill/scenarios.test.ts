@@ -1,4 +1,6 @@
 import { Drill } from '../../drill/drill';
+import { STATE_SIZE_LIMIT_BYTES } from '../../drill/local-execution';
+import { drillConfig } from '../../drill/main';
 import { scenarioInput, SCENARIOS, type Scenario } from '../../drill/scenarios';
 import type { Effect, SimulatedWorld } from '../../drill/world';
 import { loadEnvironment } from '../../stacks/environments';
@@ -73,6 +75,7 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     const { result, report } = await drill.run(input(scenario));
 
     expect(result.status).toBe(scenario.expect.status);
+    expect(world.calls.filter((c) => c.region === config.primaryRegion)).toEqual([]);
     // I1: traffic moved only once the database was writable and Auth patched and rolled out.
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
 
@@ -170,4 +173,17 @@ it('reports the same simulated RTO for two runs of the same scenario (within 2%)
   const [a = Number.NaN, b = Number.NaN] = rtos;
   expect(a).toBeGreaterThan(0);
   expect(Math.abs(a - b) / a).toBeLessThanOrEqual(0.02);
+});
+
+it('keeps every state under Step Functions\' 256 KiB at the largest topology the config allows', async () => {
+  const big = drillConfig({ env: 'prod', tables: 100, records: 100 });
+  const drill = await Drill.create({ config: big });
+  try {
+    const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'x'.repeat(4000) });
+    expect(run.result.status).toBe('SUCCEEDED');
+    expect(run.result.maxStateBytes).toBeGreaterThan(0);
+    expect(run.result.maxStateBytes).toBeLessThan(STATE_SIZE_LIMIT_BYTES);
+  } finally {
+    await drill.close();
+  }
 });

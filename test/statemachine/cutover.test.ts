@@ -68,6 +68,8 @@ describe('the synthesized cutover state machine', () => {
       expect.objectContaining({ standalone: true, authPatched: true }),
       expect.objectContaining({ standalone: true, authPatched: true }),
     ]);
+    // The control plane never calls the failing Region: only the standby Region and the global (us-east-1) APIs.
+    expect([...new Set(world.calls.map((c) => c.region))].sort()).toEqual([config.standbyRegion, 'us-east-1'].sort());
     // I4/I5: the lock is released; every stage was announced.
     expect(world.lock.size).toBe(0);
     expect(publishedTypes()).toEqual(['cutover.started', 'cutover.stage-completed', 'cutover.stage-completed', 'cutover.succeeded']);
