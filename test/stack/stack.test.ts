@@ -229,7 +229,7 @@ describe('alarms, the alarm trigger and the approval gate', () => {
     expect(inputTemplate).toContain('"mode":"emergency"');
     expect(inputTemplate).toContain('"dryRun":false');
     expect(inputTemplate).toContain('"trigger":{"type":"alarm","alarmName":<detail-alarmName>,"time":<time>}');
-    expect(target.DeadLetterConfig).toBeDefined();
+    expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^AlertingCutoverRuleDeadLetters/), 'Arn'] } });
   });
 
   it('exposes the approval callback as a function URL whose only Step Functions rights are SendTask* on this machine', () => {

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
@@ -10,6 +10,7 @@ import { setClock } from '../../functions/shared/clock';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../functions/shared/contracts';
 import { signSlackRequest } from '../../functions/shared/slack-signature';
 import { lambdaContext } from '../support/lambda';
+import { approvalItem as storedApproval, conditionFailed } from '../support/approvals';
 
 const ddb = mockClient(DynamoDBClient);
 const sfn = mockClient(SFNClient);
@@ -95,22 +96,8 @@ function slackRequest(body: string, options: RequestOptions = {}): LambdaFunctio
   };
 }
 
-function approvalItem(fields: Record<string, string> = {}, expiresAt = NOW_EPOCH + 1200): Record<string, AttributeValue> {
-  const item: Record<string, AttributeValue> = {
-    approvalId: { S: APPROVAL_ID },
-    taskToken: { S: TOKEN },
-    executionId: { S: EXECUTION },
-    environment: { S: 'prod' },
-    status: { S: 'pending' },
-    createdAt: { S: '2026-11-27T03:00:00.000Z' },
-    expiresAt: { N: String(expiresAt) },
-  };
-  for (const [key, value] of Object.entries(fields)) item[key] = { S: value };
-  return item;
-}
-
-const conditionFailed = (old?: Record<string, AttributeValue>) =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(old ? { Item: old } : {}) });
+const approvalItem = (fields: Record<string, string> = {}, expiresAt = NOW_EPOCH + 1200) =>
+  storedApproval({ approvalId: APPROVAL_ID, taskToken: TOKEN, executionId: EXECUTION }, expiresAt, fields);
 
 interface Harness {
   deps: CallbackDeps;

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,6 +15,7 @@ import { setClock } from '../../functions/shared/clock';
 import { CutoverEventSchema } from '../../functions/shared/contracts';
 import { requestApproval, type RequestApprovalDeps, type RequestApprovalInput } from '../../functions/request-approval/logic';
 import { lambdaContext } from '../support/lambda';
+import { approvalItem, conditionFailed } from '../support/approvals';
 
 const ddb = mockClient(DynamoDBClient);
 const sfn = mockClient(SFNClient);
@@ -36,22 +37,8 @@ const validatedInput = {
   trigger: { type: 'alarm' as const, alarmName: 'dr-cutover-prod-primary-unhealthy', time: '2026-11-27T03:00:00Z' },
 };
 
-function item(fields: Record<string, string> = {}, expiresAt = NOW_EPOCH + 1800): Record<string, AttributeValue> {
-  const base: Record<string, AttributeValue> = {
-    approvalId: { S: APPROVAL_ID },
-    taskToken: { S: TOKEN },
-    executionId: { S: EXECUTION },
-    environment: { S: 'prod' },
-    status: { S: 'pending' },
-    createdAt: { S: '2026-11-27T03:00:00.000Z' },
-    expiresAt: { N: String(expiresAt) },
-  };
-  for (const [key, value] of Object.entries(fields)) base[key] = { S: value };
-  return base;
-}
-
-const conditionFailed = (old?: Record<string, AttributeValue>) =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(old ? { Item: old } : {}) });
+const item = (fields: Record<string, string> = {}, expiresAt = NOW_EPOCH + 1800) =>
+  approvalItem({ approvalId: APPROVAL_ID, taskToken: TOKEN, executionId: EXECUTION }, expiresAt, fields);
 
 const decideDeps = (): DecideDeps => ({ ddb: new DynamoDBClient({}), sfn: new SFNClient({}), table: TABLE, now: () => NOW });
 
