@@ -1,5 +1,7 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -28,6 +30,7 @@ export class CutoverStack extends Stack {
   readonly alerting: Alerting;
   readonly approvalCallbackUrl: lambda.FunctionUrl;
   readonly slackNotifier: CutoverFunction;
+  readonly executionEnded: CutoverFunction;
   readonly steps: Record<keyof CutoverSteps, CutoverFunction>;
 
   constructor(scope: Construct, id: string, props: CutoverStackProps) {
@@ -215,6 +218,29 @@ export class CutoverStack extends Stack {
     // Slack cannot sign with SigV4: the function checks Slack's HMAC signature and the approver allow-list itself.
     this.approvalCallbackUrl = approvalCallback.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
+    // ---- runs that end outside their failure path (timeout, StopExecution): release and report ---
+    const executionEnded = new CutoverFunction(this, 'ExecutionEndedFunction', {
+      step: 'execution-ended',
+      timeout: Duration.seconds(30),
+      environment: {
+        LOCK_TABLE_NAME: this.lockTable.tableName,
+        EVENTS_TOPIC_ARN: this.eventsTopic.topicArn,
+        ENVIRONMENT: config.name,
+      },
+    });
+    this.lockTable.grant(executionEnded, 'dynamodb:DeleteItem');
+    this.eventsTopic.grantPublish(executionEnded);
+    new events.Rule(this, 'CloseTimedOutOrStoppedCutover', {
+      description: `Releases the ${config.name} cutover lock and reports when an execution times out or is stopped`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [new eventTargets.LambdaFunction(executionEnded, { retryAttempts: 3 })],
+    });
+    this.executionEnded = executionEnded;
+
     // ---- alarms, the alarm → cutover rule, the dashboard ----------------------------------------
     const primaryProbe = new CutoverFunction(this, 'PrimaryProbeFunction', {
       step: 'primary-probe',
@@ -255,7 +281,7 @@ export class CutoverStack extends Stack {
         reason: 'Step Functions may invoke versions and aliases of this one step function (added by LambdaInvoke); no other function.',
       })),
     );
-    for (const publisher of [this.steps.notify, this.steps.requestApproval]) {
+    for (const publisher of [this.steps.notify, this.steps.requestApproval, this.executionEnded]) {
       Validations.of(this.roleOf(publisher)).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
         reason: 'Publishing to the KMS-encrypted topic needs GenerateDataKey*, granted on the topic key only.',

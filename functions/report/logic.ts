@@ -119,6 +119,14 @@ const NEXT_STEPS: Record<string, string[]> = {
     'The cutover was not approved (denied, or no answer before the gate timed out); nothing was changed.',
     'If a cutover is still needed, start one by hand: `cutover start --env <env> --mode emergency --reason "…"`.',
   ],
+  'Execution timed out': [
+    'The run reached its execution timeout; the execution history shows which step was running.',
+    'The lock is released. Check what changed (`cutover report`), fix the cause, then start the cutover again: it converges.',
+  ],
+  'Execution stopped': [
+    'Someone stopped the run (StopExecution); the execution history shows which step was running.',
+    'The lock is released. Start the cutover again when ready: it converges without repeating completed changes.',
+  ],
   'Acquire cutover lock': ['Another cutover holds the lock: watch that execution instead; nothing was changed.'],
   Preflight: ['Fix the blockers listed above in the standby Region, then start again; nothing was changed.'],
   Recover: [

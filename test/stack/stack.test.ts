@@ -46,8 +46,8 @@ describe('the cutover stack', () => {
 
   it('builds every step Lambda with the shared defaults (arm64, Node.js 24, tracing, source maps)', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    // 17 state-machine steps, plus the Slack notifier, the approval callback and the primary probe.
-    expect(Object.keys(functions)).toHaveLength(20);
+    // 17 state-machine steps, plus the Slack notifier, the approval callback, the primary probe and execution-ended.
+    expect(Object.keys(functions)).toHaveLength(21);
     const stepFolders = new Set(Object.values(cutoverSteps));
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
@@ -261,5 +261,21 @@ describe('alarms, the alarm trigger and the approval gate', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain(config.primaryRegion);
+  });
+});
+
+describe('runs that end outside their failure path', () => {
+  it('sends TIMED_OUT and ABORTED executions of this machine to a Lambda that releases the lock and reports', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('^CutoverStateMachine') }], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExecutionEndedFunction'), 'Arn'] } })],
+    });
+    const actions = statementsOf('ExecutionEndedFunctionRole').flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'sns:Publish']));
+    expect(actions).not.toContain('dynamodb:PutItem');
   });
 });
