@@ -10,16 +10,18 @@ export function buildApp(app: App = new App()): App {
   const envName = String(app.node.tryGetContext('env') ?? 'staging');
   const account = (app.node.tryGetContext('account') as string | undefined) ?? process.env.CDK_DEFAULT_ACCOUNT;
   const config = loadEnvironment(envName, account);
-  new CutoverStack(app, `DrCutover-${config.name}`, {
+  const cutover = new CutoverStack(app, `DrCutover-${config.name}`, {
     config,
     env: { account: config.account, region: config.standbyRegion },
     description: `dr-cutover: ${config.primaryRegion} → ${config.standbyRegion} cutover state machine (${config.name})`,
   });
-  new PrimaryAlarmsStack(app, `DrCutover-${config.name}-primary-alarms`, {
+  const primaryAlarms = new PrimaryAlarmsStack(app, `DrCutover-${config.name}-primary-alarms`, {
     config,
     env: { account: config.account, region: config.primaryRegion },
     description: `dr-cutover: DynamoDB replication alarms in ${config.primaryRegion}, delivered to the ${config.standbyRegion} Slack notifier (${config.name})`,
   });
+  // Deploy order only (no cross-Region references): the notifier it subscribes must exist first.
+  primaryAlarms.addDependency(cutover);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;
 }
