@@ -1,10 +1,11 @@
 /**
  * Step Functions ARNs, execution names and console links. Pure functions: no AWS calls.
  */
+import { AWS_REGION_PATTERN, AWS_REGION_SOURCE } from '../functions/shared/contracts';
 import { stateMachineName } from '../stacks/names';
 
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
-export const REGION_PATTERN = new RegExp(`^${REGION}$`);
+const REGION = AWS_REGION_SOURCE;
+export { AWS_REGION_PATTERN as REGION_PATTERN };
 const STATE_MACHINE_ARN = new RegExp(`^arn:(aws[a-z-]*):states:(${REGION}):(\\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$`);
 const EXECUTION_ARN = new RegExp(`^arn:(aws[a-z-]*):states:(${REGION}):(\\d{12}):execution:([A-Za-z0-9_-]{1,80}):([A-Za-z0-9_-]{1,80})$`);
 

@@ -22,6 +22,7 @@ import {
   type ExecutionView,
 } from './format';
 import { HistoryPrinter } from './history';
+import { errorName } from '../functions/shared/errors';
 
 /** What every command needs; tests inject mocked clients, a fixed clock and an instant sleep. */
 export interface Deps {
@@ -241,10 +242,6 @@ export async function drillCommand(
 }
 
 // ---- AWS errors ----------------------------------------------------------------------------------------
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
-}
 
 const HINTS: Record<string, string> = {
   StateMachineDoesNotExist: 'Is the stack deployed in this account and Region? Otherwise pass --state-machine-arn.',

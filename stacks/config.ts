@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApproverSchema } from '../functions/shared/contracts';
+import { ApproverSchema, AWS_REGION_PATTERN } from '../functions/shared/contracts';
 import type {
   BehaviorTarget,
   DistributionTarget,
@@ -12,7 +12,7 @@ import type {
 } from '../functions/shared/contracts';
 
 const id = z.string().trim().min(1);
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS Region code such as ap-northeast-1');
+const region = z.string().regex(AWS_REGION_PATTERN, 'must be an AWS Region code such as ap-northeast-1');
 const seconds = z.number().int().positive();
 
 const PollSchema = z.strictObject({

@@ -11,7 +11,7 @@ import {
   decideApproval,
 } from '../shared/approvals';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, ApproverSchema, type Approver } from '../shared/contracts';
-import { isTransientAwsError } from '../shared/errors';
+import { isTransientAwsError, errorName } from '../shared/errors';
 import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, verifySlackSignature } from '../shared/slack-signature';
 
 /**
@@ -106,10 +106,6 @@ export function isSlackResponseUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
 }
 
 function requestId(error: unknown): string | undefined {

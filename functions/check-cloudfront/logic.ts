@@ -1,6 +1,6 @@
 import { type CloudFrontClient, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import type { DistributionTarget, PollResult } from '../shared/contracts';
-import { DistributionMisconfiguredError } from '../shared/errors';
+import { DistributionMisconfiguredError, errorName } from '../shared/errors';
 
 export const STEP_NAME = 'Check CloudFront deployed';
 
@@ -29,7 +29,7 @@ export async function checkCloudFront(deps: CheckCloudFrontDeps, input: CheckClo
     const out = await deps.cloudfront.send(new GetDistributionCommand({ Id: distributionId }));
     status = out.Distribution?.Status;
   } catch (error) {
-    if (typeof error === 'object' && error !== null && 'name' in error && error.name === 'NoSuchDistribution') {
+    if (errorName(error) === 'NoSuchDistribution') {
       throw new DistributionMisconfiguredError(`Distribution ${distributionId} does not exist`, { cause: error });
     }
     throw error;

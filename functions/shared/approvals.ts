@@ -9,7 +9,7 @@ import {
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { APPROVAL_DENIED_ERROR } from './contracts';
-import { CutoverError } from './errors';
+import { CutoverError, errorName } from './errors';
 
 /**
  * The approval gate's store. The Step Functions task token lives only here: Slack, SNS, logs and
@@ -183,10 +183,6 @@ export interface DecideResult {
 
 /** SendTask* answers meaning the execution no longer waits for this token. */
 const TASK_CLOSED = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
-}
 
 /** Why the claim's condition failed, from the item as it was (or its absence). */
 function conditionFailure(approvalId: string, old: Item | undefined, now: Date): CutoverError {

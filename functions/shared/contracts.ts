@@ -6,6 +6,10 @@ import { z } from 'zod';
  * is a slice of the deployed targets (never execution input).
  */
 
+/** An AWS Region code such as ap-northeast-1, as a regex source (to embed in ARN patterns). */
+export const AWS_REGION_SOURCE = '[a-z]{2}(?:-[a-z]+)+-\\d+';
+export const AWS_REGION_PATTERN = new RegExp(`^${AWS_REGION_SOURCE}$`);
+
 // ---- execution input ------------------------------------------------------
 
 export const TriggerSchema = z.discriminatedUnion('type', [

@@ -75,6 +75,12 @@ interface SdkLikeError {
   $metadata?: { httpStatusCode?: unknown };
 }
 
+/** The `name` of anything thrown (SDK exceptions, DOMExceptions, plain objects), or 'Error'. */
+export function errorName(error: unknown): string {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : 'Error';
+}
+
 /** True when an AWS SDK error is throttling or a server-side fault worth retrying. */
 export function isTransientAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

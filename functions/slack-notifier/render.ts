@@ -10,6 +10,7 @@ import {
   type CutoverEvent,
   type CutoverReport,
   type StepTiming,
+  AWS_REGION_PATTERN,
 } from '../shared/contracts';
 import {
   LIMITS,
@@ -109,7 +110,7 @@ export function classify(input: NotificationInput): Notification {
 
 // ---- console links ---------------------------------------------------------------
 
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export { AWS_REGION_PATTERN as REGION_PATTERN };
 
 const CONSOLE_DOMAINS: Record<string, string> = {
   aws: 'console.aws.amazon.com',
@@ -120,10 +121,10 @@ const CONSOLE_DOMAINS: Record<string, string> = {
 /** Partition and Region of an ARN, or the fallback Region in the `aws` partition. */
 export function arnRegion(arn: string | null | undefined, fallbackRegion?: string): { partition: string; region: string } | null {
   const parts = (arn ?? '').split(':');
-  if (parts[0] === 'arn' && parts[1] && parts[3] && REGION_PATTERN.test(parts[3]) && CONSOLE_DOMAINS[parts[1]]) {
+  if (parts[0] === 'arn' && parts[1] && parts[3] && AWS_REGION_PATTERN.test(parts[3]) && CONSOLE_DOMAINS[parts[1]]) {
     return { partition: parts[1], region: parts[3] };
   }
-  return fallbackRegion && REGION_PATTERN.test(fallbackRegion) ? { partition: 'aws', region: fallbackRegion } : null;
+  return fallbackRegion && AWS_REGION_PATTERN.test(fallbackRegion) ? { partition: 'aws', region: fallbackRegion } : null;
 }
 
 function consoleBase(where: { partition: string; region: string }): string {

@@ -8,8 +8,7 @@ import type { BehaviorTarget, Change, DistributionTarget, StepResult } from '../
 import {
   AwsTransientError,
   DistributionConfigChangedError,
-  DistributionMisconfiguredError,
-} from '../shared/errors';
+  DistributionMisconfiguredError, errorName } from '../shared/errors';
 
 export const STEP_NAME = 'Switch CloudFront origins';
 
@@ -94,12 +93,6 @@ export function toChange(distributionId: string, s: BehaviorSwitch): Change {
     before: s.before,
     after: s.after,
   };
-}
-
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string'
-    ? error.name
-    : undefined;
 }
 
 async function readConfig(
