@@ -74,7 +74,11 @@ export function parseDrillArgs(argv: string[]): DrillArgs {
   }
   const parsed = ArgsSchema.safeParse(values);
   if (!parsed.success) {
-    throw new DrillUsageError(`${parsed.error.issues.map((i) => i.message).join('\n')}\n\n${USAGE}`);
+    const lines = parsed.error.issues.map((i) => {
+      const flag = `--${String(i.path[0] ?? '')}`;
+      return i.message.startsWith('--') || i.message.startsWith('unknown') ? i.message : `${flag}: ${i.message}`;
+    });
+    throw new DrillUsageError(`${lines.join('\n')}\n\n${USAGE}`);
   }
   return parsed.data;
 }

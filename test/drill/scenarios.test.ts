@@ -1,6 +1,6 @@
 import { Drill } from '../../drill/drill';
 import { STATE_SIZE_LIMIT_BYTES } from '../../drill/local-execution';
-import { drillConfig } from '../../drill/main';
+import { drillConfig, parseDrillArgs } from '../../drill/main';
 import { scenarioInput, SCENARIOS, type Scenario } from '../../drill/scenarios';
 import type { Effect, SimulatedWorld } from '../../drill/world';
 import { loadEnvironment } from '../../stacks/environments';
@@ -186,4 +186,13 @@ it('keeps every state under Step Functions\' 256 KiB at the largest topology the
   } finally {
     await drill.close();
   }
+});
+
+describe('the drill command line', () => {
+  it('names the bad flag and lists the valid scenarios, changing nothing', () => {
+    expect(() => parseDrillArgs(['--tables', '0'])).toThrow(/^--tables: Too small/);
+    expect(() => parseDrillArgs(['--scenario', 'bogus'])).toThrow(/unknown scenario 'bogus'\. Valid scenarios: happy-path, /);
+    expect(() => parseDrillArgs(['--frobnicate'])).toThrow(/Unknown option '--frobnicate'/);
+    expect(parseDrillArgs(['--env', 'staging', '--dry-run'])).toMatchObject({ env: 'staging', 'dry-run': true, scenario: 'happy-path' });
+  });
 });
