@@ -31,6 +31,12 @@ const ENV_NAMES = Object.keys(ENVIRONMENTS);
 const ENV_VALUE = `<${ENV_NAMES.join('|')}>`;
 const HELP_FLAG: FlagSpec = { type: 'boolean', short: 'h', help: 'show this help' };
 
+/** Where approve and deny find the approval: shared by both commands. */
+const APPROVALS_TABLE_FLAGS = {
+  table: { type: 'string', value: '<name>', help: 'approvals table (default: dr-cutover-<env>-approvals)' },
+  region: { type: 'string', value: '<region>', help: 'Region of the table and state machine (default: the --env standby Region)' },
+} as const;
+
 export const COMMANDS = {
   start: {
     summary: 'start a cutover (or a dry run) of an environment',
@@ -87,8 +93,7 @@ export const COMMANDS = {
     flags: {
       env: { type: 'string', value: ENV_VALUE, help: 'environment of the waiting cutover (required)' },
       by: { type: 'string', value: '<who>', help: 'who approves (default: your OS user name)' },
-      table: { type: 'string', value: '<name>', help: 'approvals table (default: dr-cutover-<env>-approvals)' },
-      region: { type: 'string', value: '<region>', help: 'Region of the table and state machine (default: the --env standby Region)' },
+      ...APPROVALS_TABLE_FLAGS,
       help: HELP_FLAG,
     },
     examples: ['cutover approve 0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b --env prod'],
@@ -106,8 +111,7 @@ export const COMMANDS = {
       reason: { type: 'string', value: '"<text>"', help: 'why the cutover must not run (required)' },
       env: { type: 'string', value: ENV_VALUE, help: 'environment of the waiting cutover (required)' },
       by: { type: 'string', value: '<who>', help: 'who denies (default: your OS user name)' },
-      table: { type: 'string', value: '<name>', help: 'approvals table (default: dr-cutover-<env>-approvals)' },
-      region: { type: 'string', value: '<region>', help: 'Region of the table and state machine (default: the --env standby Region)' },
+      ...APPROVALS_TABLE_FLAGS,
       help: HELP_FLAG,
     },
     examples: ['cutover deny 0b6c2f8e-3d1a-4e5f-9a7b-2c4d6e8f0a1b --env prod --reason "Seoul recovered; false alarm"'],
