@@ -31,6 +31,11 @@ export interface DrillOptions {
   timing?: Partial<TimingModel>;
   /** Prepares the world before the run: a scenario's faults. */
   arrange?: (world: SimulatedWorld) => void;
+  /**
+   * The primary Region is down (default): the world an emergency cutover runs in. Planned
+   * cutovers run with a healthy primary (false).
+   */
+  primaryOutage?: boolean;
 }
 
 export interface DrillRun {
@@ -72,7 +77,7 @@ export class Drill {
   static async create(options: DrillOptions): Promise<Drill> {
     const timing = { ...DEFAULT_TIMING, ...options.timing };
     const certificateArn = `arn:aws:acm:${options.config.standbyRegion}:${LOCAL_ACCOUNT}:certificate/${options.config.certificateId}`;
-    const world = new SimulatedWorld(options.config, toRuntimeTargets(options.config, certificateArn), timing);
+    const world = new SimulatedWorld(options.config, toRuntimeTargets(options.config, certificateArn), timing, options.primaryOutage ?? true);
     await world.start();
     const config = options.config;
     const cutover = extractCutover(synthesizeTemplate(config), config.standbyRegion);

@@ -175,11 +175,12 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const config = drillConfig(args);
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
-  const drill = await Drill.create({ config, arrange: scenario.arrange });
+  const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });
+  // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
+  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input.mode === 'emergency' });
   try {
     const lanes = stateLanes(drill.cutover.definition);
     const onEvent = args.quiet ? undefined : progressPrinter(lanes, out);
-    const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });
     let run = await drill.run(input, onEvent);
     out('');
     printOutcome(run, drill, out, 0);

@@ -171,6 +171,12 @@ export class SimulatedWorld {
     readonly config: EnvironmentConfig,
     readonly targets: RuntimeTargets,
     readonly timing: TimingModel = DEFAULT_TIMING,
+    /**
+     * The primary Region is down, as an emergency cutover sees it from the standby Region:
+     * replication broken, the primary's replicas inaccessible, its health URL unreachable.
+     * False: a healthy primary (planned cutovers).
+     */
+    readonly primaryOutage = true,
   ) {
     this.replica = { backingUpUntil: 0, source: config.rds.primaryInstanceId, promotedAt: null, neverFinishes: false };
     for (const table of config.dynamodb.tables) {
@@ -243,6 +249,12 @@ export class SimulatedWorld {
       const url = input instanceof Request ? input.url : String(input);
       if (url === WORLD_SLACK.webhookUrl || url.startsWith(WORLD_SLACK.responseUrlPrefix)) {
         this.slackPosts.push(JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown);
+        return new Response('ok', { status: 200 });
+      }
+      if (url === this.config.alarms.primaryHealthUrl) {
+        // An outage: the primary's load balancer does not answer, so the request times out
+        // (undici surfaces that as TypeError 'fetch failed').
+        if (this.primaryOutage) throw new TypeError('fetch failed', { cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
         return new Response('ok', { status: 200 });
       }
       if (url !== this.config.endpoint.url) return realFetch(input, init);

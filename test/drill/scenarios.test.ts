@@ -63,7 +63,7 @@ beforeAll(async () => {
 describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (_name, scenario) => {
   let drill: Drill;
   beforeEach(async () => {
-    drill = await Drill.create({ config, arrange: scenario.arrange });
+    drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input(scenario).mode === 'emergency' });
   });
   afterEach(async () => {
     await drill.close();

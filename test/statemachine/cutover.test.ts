@@ -12,8 +12,9 @@ const config: EnvironmentConfig = testConfig('staging');
 let drill: Drill;
 let world: SimulatedWorld;
 
-async function open(arrange?: (w: SimulatedWorld) => void): Promise<void> {
-  drill = await Drill.create({ config, arrange });
+/** A world where the primary Region is down (emergency), or healthy (`primaryOutage: false`, planned runs). */
+async function open(arrange?: (w: SimulatedWorld) => void, options: { primaryOutage?: boolean } = {}): Promise<void> {
+  drill = await Drill.create({ config, arrange, primaryOutage: options.primaryOutage ?? true });
   world = drill.world;
 }
 
@@ -138,7 +139,7 @@ describe('the synthesized cutover state machine', () => {
 
   it('waits in planned mode until replica lag is within the RPO budget before promoting (I7)', async () => {
     const scenario = findScenario('planned');
-    await open(scenario?.arrange);
+    await open(scenario?.arrange, { primaryOutage: false });
     const lagWhenPromoted: number[] = [];
     const lagAtFirstChange: number[] = [];
     world.beforeCall = (command) => {
