@@ -10,6 +10,7 @@ import {
   EndpointUnhealthyError,
   ReplicaBackingUpError,
   ReplicaLagTooHighError,
+  ReplicaNotPromotableError,
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { stateMachineName } from '../stacks/names';
@@ -203,6 +204,9 @@ export class CutoverStateMachine extends Construct {
       payload: stepPayload('$.targets.rds'),
       retries: [
         { errors: [ReplicaBackingUpError.name], interval: Duration.seconds(60), maxAttempts: 15 },
+        // Busy for its own reasons, or RDS said "not now": wait up to 30 minutes for `available`
+        // (an earlier run's promotion takes several minutes to show as standalone).
+        { errors: [ReplicaNotPromotableError.name], interval: Duration.seconds(30), maxAttempts: 60 },
         { errors: [ReplicaLagTooHighError.name], ...poll(config.rds.lagWait) },
       ],
     });
@@ -218,7 +222,10 @@ export class CutoverStateMachine extends Construct {
             catchTo: databaseFailed,
             timeout: taskTimeout,
             resultPath,
-            payload: stepPayload('$.targets.rds', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
+            payload: stepPayload('$.targets.rds', {
+              attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`),
+              promoteOutcome: sfn.JsonPath.stringAt('$.results.database.promote.outcome'),
+            }),
           }),
       }),
     );

@@ -33,6 +33,7 @@ const target: RdsTarget = {
   primaryInstanceId: 'portforge-test-rds',
   primaryRegion: 'ap-northeast-2',
   maxReplicaLagSeconds: 0,
+  backupRetentionDays: 7,
 };
 const input = (over: Partial<PromoteInput> = {}): PromoteInput => ({ dryRun: false, mode: 'planned', target, ...over });
 
@@ -41,6 +42,7 @@ const replica = (status: string): DBInstance => ({
   DBInstanceStatus: status,
   ReadReplicaSourceDBInstanceIdentifier: SOURCE,
   StatusInfos: [{ StatusType: 'read replication', Normal: true, Status: 'replicating' }],
+  BackupRetentionPeriod: 1,
 });
 const standalone = (status = 'available'): DBInstance => ({ DBInstanceIdentifier: REPLICA, DBInstanceStatus: status });
 
@@ -67,7 +69,7 @@ beforeEach(() => {
 });
 
 describe('Promote RDS replica', () => {
-  it('promotes an available replica with only its identifier and reports the lag as the RPO', async () => {
+  it('promotes an available replica once, with the configured backup retention, and records the apply lag', async () => {
     givenInstance(replica('available'));
     givenLag(0);
     rdsMock.on(PromoteReadReplicaCommand).resolves({});
@@ -81,17 +83,24 @@ describe('Promote RDS replica', () => {
         {
           resource: `rds/${REPLICA}`,
           action: 'promote read replica',
-          before: { role: 'replica', source: SOURCE },
-          after: { role: 'standalone' },
+          before: { role: 'replica', source: SOURCE, backupRetentionPeriod: 1 },
+          after: { role: 'standalone', backupRetentionPeriod: 7 },
         },
       ],
       replicaLagSeconds: 0,
+      replication: {
+        state: 'running',
+        applyLagSeconds: 0,
+        lastHealthyAt: '2025-03-01T11:59:00.000Z',
+        lastKnownApplyLagSeconds: 0,
+        statusInfo: 'read replication replicating',
+      },
       promotionRequestedAt: fixedNow.toISOString(),
     });
     expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
-    // Exactly the identifier: no BackupRetentionPeriod or window change.
-    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA });
+    // The retention is explicit, from config (the API default of 1 day is not the primary's); the window is left alone.
+    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA, BackupRetentionPeriod: 7 });
     expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toMatchObject({
       MetricDataQueries: [
         {
@@ -122,17 +131,17 @@ describe('Promote RDS replica', () => {
     givenLag(0);
 
     const first = await promoteReplica(deps, input());
-    const whilePromoting = await promoteReplica(deps, input());
+    // Still a replica, modifying: not success, and no second promote; the step waits (retried).
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({ name: 'ReplicaNotPromotableError' });
     current = standalone();
     const afterPromotion = await promoteReplica(deps, input());
 
     expect(first.outcome).toBe('changed');
-    expect(whilePromoting).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
     expect(afterPromotion).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
   });
 
-  it('treats a refused second promote as a promotion already in progress', async () => {
+  it('treats RDS refusing an available replica as "not now": waits with RDS\'s own message, never success', async () => {
     rdsMock
       .on(DescribeDBInstancesCommand)
       .resolvesOnce({ DBInstances: [replica('available')] })
@@ -140,9 +149,10 @@ describe('Promote RDS replica', () => {
     rdsMock.on(PromoteReadReplicaCommand).rejects(refused());
     givenLag(0);
 
-    const result = await promoteReplica(deps, input());
-
-    expect(result).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({
+      name: 'ReplicaNotPromotableError',
+      message: expect.stringContaining('DB Instance is not a read replica in available state.'),
+    });
     expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
   });
@@ -181,8 +191,8 @@ describe('Promote RDS replica', () => {
         {
           resource: `rds/${REPLICA}`,
           action: 'promote read replica',
-          before: { role: 'replica', source: SOURCE },
-          after: { role: 'standalone' },
+          before: { role: 'replica', source: SOURCE, backupRetentionPeriod: 1 },
+          after: { role: 'standalone', backupRetentionPeriod: 7 },
         },
       ],
       replicaLagSeconds: 3,
