@@ -229,8 +229,11 @@ export const CutoverReportSchema = z.object({
   finishedAt: z.string(),
   /** Seconds from the trigger (alarm time, else execution start) to the end of the run. */
   rtoSeconds: z.number(),
-  /** Apply lag at promotion while replication ran (see `rpo`); null when unknown. Never -1. */
-  rpoSeconds: z.number().nonnegative().nullable(),
+  /**
+   * Apply lag at promotion while replication ran (see `rpo`); null when unknown. The report step
+   * never writes -1; reports of older runs may carry it, and renderers read it as unknown.
+   */
+  rpoSeconds: z.number().nullable(),
   /** What is known of data loss; absent when no promotion was decided in this run (failed earlier, or standalone already). */
   rpo: RpoSchema.optional(),
   steps: z.array(StepTimingSchema),

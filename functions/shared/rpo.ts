@@ -15,6 +15,7 @@ export interface RpoFormat {
 export function rpoText(report: Pick<CutoverReport, 'rpoSeconds' | 'rpo'>, format: RpoFormat): string {
   const rpo = report.rpo;
   if (rpo === undefined) {
+    if (report.rpoSeconds !== null && report.rpoSeconds < 0) return 'RPO unknown: replication was not running at promotion (ReplicaLag -1)';
     return report.rpoSeconds === null ? 'unknown (no replica lag recorded)' : `apply lag ${format.duration(report.rpoSeconds)} at promotion (ReplicaLag)`;
   }
   if (rpo.state === 'measured' && rpo.applyLagSeconds !== null) {

@@ -179,6 +179,68 @@ describe('Promote RDS replica', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 
+  it.each(['modifying', 'rebooting', 'storage-optimization'])('waits, sending nothing, while the replica is %s for reasons of its own', async (status) => {
+    givenInstance(replica(status));
+    givenLag(0);
+
+    await expect(promoteReplica(deps, input({ mode: 'emergency' }))).rejects.toMatchObject({
+      name: 'ReplicaNotPromotableError',
+      message: expect.stringContaining(`is ${status}; RDS refuses promotion until it is available again`),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('records replication as stopped, with the last healthy datapoint, when StatusInfos show an error and ReplicaLag is -1', async () => {
+    givenInstance({
+      ...replica('available'),
+      StatusInfos: [{ StatusType: 'read replication', Status: 'error', Normal: false, Message: 'connection timed out' }],
+    });
+    cwMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        {
+          Id: 'm0',
+          // Newest first, as TimestampDescending returns them.
+          Timestamps: [new Date('2025-03-01T11:58:00Z'), new Date('2025-03-01T11:55:00Z'), new Date('2025-03-01T11:54:00Z'), new Date('2025-03-01T11:53:00Z')],
+          Values: [-1, -1, 4, 2],
+        },
+      ],
+    });
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input({ mode: 'emergency' }));
+
+    expect(result.outcome).toBe('changed');
+    expect(result.replicaLagSeconds).toBeNull();
+    expect(result.replication).toEqual({
+      state: 'stopped',
+      applyLagSeconds: null,
+      lastHealthyAt: '2025-03-01T11:54:00.000Z',
+      lastKnownApplyLagSeconds: 4,
+      statusInfo: 'read replication error (not normal): connection timed out',
+    });
+    // It looks back far enough to find the last healthy datapoint.
+    expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.StartTime).toEqual(new Date('2025-03-01T09:00:00Z'));
+  });
+
+  it('does not take a datapoint older than 5 minutes as the current lag in planned mode', async () => {
+    givenInstance(replica('available'));
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:54:00Z')] }] });
+
+    await expect(promoteReplica(deps, input({ mode: 'planned' }))).rejects.toMatchObject({
+      name: 'ReplicaLagTooHighError',
+      message: expect.stringContaining('no ReplicaLag datapoint in the last 5 minutes'),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('accepts a datapoint that is 3 minutes old (CloudWatch publishes late) as current in planned mode', async () => {
+    givenInstance(replica('available'));
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:57:00Z')] }] });
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    await expect(promoteReplica(deps, input({ mode: 'planned' }))).resolves.toMatchObject({ outcome: 'changed', replicaLagSeconds: 0 });
+  });
+
   it('dry run sends no PromoteReadReplica and lists the change it would make', async () => {
     givenInstance(replica('available'));
     givenLag(3);
@@ -362,6 +424,27 @@ describe('Check RDS promotion', () => {
       status: `available, replica of ${SOURCE}`,
     });
     expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
+  });
+
+  it('is done once standalone and taking its first backup (backups were off): writable, and a long backup must not time out', async () => {
+    givenInstance(standalone('backing-up'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'changed' })).resolves.toMatchObject({ done: true, status: 'backing-up, standalone' });
+  });
+
+  it('fails fast with PromotionNotRequestedError when the replica was never asked to promote', async () => {
+    givenInstance(replica('available'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'already-done' })).rejects.toMatchObject({
+      name: 'PromotionNotRequestedError',
+      message: expect.stringContaining('never asked RDS to promote it'),
+    });
+  });
+
+  it('keeps polling a replica this run asked to promote', async () => {
+    givenInstance(replica('available'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'changed' })).resolves.toMatchObject({ done: false });
   });
 
   it('is not done while the promotion reboots the instance', async () => {
