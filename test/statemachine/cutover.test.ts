@@ -202,6 +202,56 @@ describe('the synthesized cutover state machine', () => {
     expect(report?.rpo).toMatchObject({ state: 'unknown', replication: 'stopped', replicationStoppedAt: new Date(world.lastHealthyReplicaLagAt() ?? 0).toISOString() });
   });
 
+  it('waits for a replica that is modifying for its own reasons, then promotes it exactly once (replica-busy)', async () => {
+    await open(findScenario('replica-busy')?.arrange);
+    const statusWhenPromoted: string[] = [];
+    world.beforeCall = (command) => {
+      if (command === 'PromoteReadReplicaCommand') statusWhenPromoted.push(world.replicaStatus().status);
+    };
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.some((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica')).toBe(true);
+    expect(world.callsOf('PromoteReadReplicaCommand')).toHaveLength(1);
+    expect(statusWhenPromoted).toEqual(['available']);
+    expect(world.databaseRole()).toBe('standalone (writable)');
+  });
+
+  it('promotes a replica without backups with the configured retention, and counts standalone + backing-up as done (replica-no-backups)', async () => {
+    await open(findScenario('replica-no-backups')?.arrange);
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.callsOf('PromoteReadReplicaCommand').map((c) => c.input)).toEqual([
+      { DBInstanceIdentifier: config.rds.replicaInstanceId, BackupRetentionPeriod: config.rds.backupRetentionDays },
+    ]);
+    // The first backup of a large database is still running: standalone, writable, serving.
+    expect(world.replicaStatus()).toEqual({ status: 'backing-up', source: null });
+    expect(world.drServing()).toBe(true);
+  });
+
+  it('neither sends twice nor takes for success a promotion an earlier run left starting', async () => {
+    await open((w) => {
+      // An earlier run's PromoteReadReplica was accepted a moment ago; the instance still reads as an available replica.
+      w.replica.promotedAt = w.now();
+      w.replica.promotedRetention = config.rds.backupRetentionDays;
+    });
+    const roleWhenTrafficMoved: string[] = [];
+    world.beforeCall = (command) => {
+      if (command === 'ChangeResourceRecordSetsCommand') roleWhenTrafficMoved.push(world.databaseRole());
+    };
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.effects.filter((e) => e.kind === 'promote')).toEqual([]);
+    expect(result.events.some((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica')).toBe(true);
+    expect(roleWhenTrafficMoved.every((r) => r === 'standalone (writable)')).toBe(true);
+    expect(roleWhenTrafficMoved.length).toBeGreaterThan(0);
+  });
+
   it('refuses a second cutover while the lock is held, changing nothing', async () => {
     await open((w) => w.holdLock('arn:aws:states:ap-northeast-1:123456789012:execution:dr-cutover-staging:first'));
     const { result } = await run(emergency);
