@@ -204,9 +204,10 @@ export class CutoverStateMachine extends Construct {
       payload: stepPayload('$.targets.rds'),
       retries: [
         { errors: [ReplicaBackingUpError.name], interval: Duration.seconds(60), maxAttempts: 15 },
-        // Busy for its own reasons, or RDS said "not now": wait up to 30 minutes for `available`
-        // (an earlier run's promotion takes several minutes to show as standalone).
-        { errors: [ReplicaNotPromotableError.name], interval: Duration.seconds(30), maxAttempts: 60 },
+        // Busy for its own reasons, or RDS said "not now": wait for `available` (an earlier run's
+        // promotion takes several minutes to show as standalone). With full jitter each pause is
+        // 0–30 s, so 120 attempts wait about 30 minutes on average before the run fails.
+        { errors: [ReplicaNotPromotableError.name], interval: Duration.seconds(30), maxAttempts: 120 },
         { errors: [ReplicaLagTooHighError.name], ...poll(config.rds.lagWait) },
       ],
     });

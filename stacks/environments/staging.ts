@@ -11,7 +11,7 @@ export const staging: EnvironmentConfigInput = {
     maxReplicaLagSeconds: 0,
     // The primary's automated-backup retention, given to the replica when it is promoted.
     backupRetentionDays: 1,
-    // 10 minutes: ReplicaLag reaches CloudWatch 1 to 3 minutes late, so a drained lag shows up to 4 minutes after.
+    // 40 tries: ReplicaLag reaches CloudWatch 1 to 3 minutes late, so a drained lag shows up to 4 minutes after it drained.
     lagWait: { intervalSeconds: 15, maxAttempts: 40 },
     promotionPoll: { intervalSeconds: 30, maxAttempts: 60 },
   },
