@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { renderReport } from '../bin/format';
 import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
 import type { CutoverReport } from '../functions/shared/contracts';
+import { rpoText } from '../functions/shared/rpo';
 import { parseConfig } from '../stacks/config';
 import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
@@ -145,9 +146,12 @@ export function messageLines(world: SimulatedWorld, from = 0): string[] {
   ];
 }
 
+const rpoLine = (text: string): string => (text.startsWith('RPO') ? text : `RPO: ${text}`);
+
 function summary(run: DrillRun, report: CutoverReport | null): string[] {
   return [
     `Simulated RTO ${report ? `${report.rtoSeconds} s` : 'n/a'} (simulated time), ${run.stateTransitions} state transitions, ${(run.wallMs / 1000).toFixed(1)} s wall time`,
+    ...(report ? [rpoLine(rpoText(report, { duration: (s) => `${s} s`, time: (iso) => iso }))] : []),
   ];
 }
 

@@ -175,6 +175,24 @@ export const SCENARIOS: Scenario[] = [
     expect: { status: 'FAILED', error: 'ReplicaBackingUpError', failedStep: 'Promote RDS replica' },
   },
   {
+    name: 'replica-busy',
+    description: 'The replica is modifying for 3 minutes for a reason of its own; promotion waits, then promotes once.',
+    step: 'Promote RDS replica',
+    arrange: (w) => {
+      w.replica.busy = { status: 'modifying', until: w.now() + 180_000 };
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Promote RDS replica' },
+  },
+  {
+    name: 'replica-no-backups',
+    description: 'The replica has backups off; promotion turns them on and the first backup of a large database takes 30 minutes (standalone and writable meanwhile).',
+    step: 'Check RDS promotion',
+    arrange: (w) => {
+      w.replica.backupRetentionPeriod = 0;
+    },
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
     name: 'promotion-check-throttled',
     description: 'RDS throttles two describes while the promotion is polled.',
     step: 'Check RDS promotion',

@@ -17,6 +17,12 @@ export interface TimingModel {
   route53InsyncSeconds: number;
   /** DynamoDB ReplicationLatency reported toward the standby Region. */
   dynamodbReplicationLatencyMs: number;
+  /** A promoted replica that had backups off takes its first backup: `backing-up` this long after the reboot. */
+  firstBackupSeconds: number;
+  /** CloudWatch datapoints become visible this long after their period starts, at the least… */
+  metricDelayMinSeconds: number;
+  /** …and at the most. */
+  metricDelayMaxSeconds: number;
 }
 
 export const TIMING_SOURCES: Record<keyof TimingModel, string> = {
@@ -27,6 +33,10 @@ export const TIMING_SOURCES: Record<keyof TimingModel, string> = {
   cloudfrontDeploySeconds: 'design §5 CloudFront: InProgress → Deployed "in minutes"',
   route53InsyncSeconds: 'design §5 Route 53: GetChange PENDING → INSYNC "normally within 60 s"',
   dynamodbReplicationLatencyMs: 'typical global-table ReplicationLatency between nearby Regions',
+  firstBackupSeconds:
+    'RDS API reference, PromoteReadReplica: backup duration is a function of the changes since the previous backup; a first backup copies the whole database (a large one: long)',
+  metricDelayMinSeconds: 'CloudWatch: a 1-minute datapoint is published after its period ends, so it is at least a minute old',
+  metricDelayMaxSeconds: 'CloudWatch metrics from AWS services arrive 1 to 3 minutes late (GetMetricData returns only what has arrived)',
 };
 
 export const DEFAULT_TIMING: TimingModel = {
@@ -37,6 +47,9 @@ export const DEFAULT_TIMING: TimingModel = {
   cloudfrontDeploySeconds: 300,
   route53InsyncSeconds: 45,
   dynamodbReplicationLatencyMs: 250,
+  firstBackupSeconds: 1800,
+  metricDelayMinSeconds: 60,
+  metricDelayMaxSeconds: 180,
 };
 
 export const promotionSeconds = (t: TimingModel): number =>

@@ -47,7 +47,7 @@ import { KubeApiStandIn, type RbacRule } from './kube-api-server';
 import { loadAllYaml } from '@kubernetes/client-node';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_TIMING, type TimingModel } from './timing';
+import { DEFAULT_TIMING, promotionSeconds, type TimingModel } from './timing';
 
 /** Commands that change the world. A dry run must send none of them (I2). */
 export const MUTATING_COMMANDS = new Set([
@@ -79,11 +79,28 @@ export const WORLD_CREDENTIALS = { accessKeyId: 'AKIDLOCALDRILL', secretAccessKe
 interface Replica {
   /** Fault: the replica is `backing-up` (promotion refused) until this simulated ms (Infinity: stuck). */
   backingUpUntil: number;
+  /**
+   * The source as DescribeDBInstances reports it. A cross-Region replica's source is the source
+   * instance's ARN, not its identifier (RDS user guide, "Creating a read replica in a different
+   * AWS Region": the source is named by its ARN; DescribeDBInstances echoes it in
+   * ReadReplicaSourceDBInstanceIdentifier).
+   */
   source: string | null;
   /** Simulated ms when promotion was accepted. */
   promotedAt: number | null;
   /** Fault: a promotion that never gets past `modifying`. */
   neverFinishes: boolean;
+  /**
+   * Fault: the replica is busy for reasons of its own (a modification, a reboot, storage
+   * optimization) until `until` simulated ms. RDS refuses PromoteReadReplica meanwhile with
+   * InvalidDBInstanceState (RDS API reference, PromoteReadReplica errors; DB instance statuses
+   * in the RDS user guide).
+   */
+  busy: { status: 'modifying' | 'rebooting' | 'storage-optimization'; until: number } | null;
+  /** The replica's own automated-backup retention (DescribeDBInstances BackupRetentionPeriod; 0 = off). */
+  backupRetentionPeriod: number;
+  /** The retention PromoteReadReplica set (its BackupRetentionPeriod, API default 1). */
+  promotedRetention: number | null;
 }
 
 interface Distribution {
@@ -133,6 +150,14 @@ export class SimulatedWorld {
   replicaLagSeconds = 0;
   /** The lag above holds until this simulated ms, then drops to 0 (Infinity: it holds). */
   replicaLagUntil = Number.POSITIVE_INFINITY;
+  /**
+   * In an outage: the replica publishes ReplicaLag -1 once replication stops (RDS user guide,
+   * "Monitoring MySQL read replica lag": -1 means replication is not active, Seconds_Behind_Master
+   * NULL). True: it publishes no datapoint at all instead (the other way an outage looks).
+   */
+  replicaLagMissingInOutage = false;
+  /** Simulated ms at which replication from the primary stopped (the outage began); fixed on first use. */
+  private replicationStopped: number | undefined;
   clusterStatus = 'ACTIVE';
   certificateStatus = 'ISSUED';
   /** Fault: distribution updates stay InProgress. */
@@ -178,7 +203,16 @@ export class SimulatedWorld {
      */
     readonly primaryOutage = true,
   ) {
-    this.replica = { backingUpUntil: 0, source: config.rds.primaryInstanceId, promotedAt: null, neverFinishes: false };
+    const account = config.account ?? '123456789012';
+    this.replica = {
+      backingUpUntil: 0,
+      source: `arn:aws:rds:${config.primaryRegion}:${account}:db:${config.rds.primaryInstanceId}`,
+      promotedAt: null,
+      neverFinishes: false,
+      busy: null,
+      backupRetentionPeriod: 1,
+      promotedRetention: null,
+    };
     for (const table of config.dynamodb.tables) {
       this.tables.set(table, {
         status: 'ACTIVE',
@@ -277,20 +311,122 @@ export class SimulatedWorld {
   /** The replica's status as RDS reports it at this simulated moment. */
   replicaStatus(): { status: string; source: string | null } {
     const r = this.replica;
-    if (r.promotedAt === null) return { status: this.now() < r.backingUpUntil ? 'backing-up' : 'available', source: r.source };
+    if (r.promotedAt === null) {
+      if (r.busy && this.now() < r.busy.until) return { status: r.busy.status, source: r.source };
+      return { status: this.now() < r.backingUpUntil ? 'backing-up' : 'available', source: r.source };
+    }
     const elapsed = (this.now() - r.promotedAt) / 1000;
     const t = this.timing;
     if (elapsed < t.promotionStatusLagSeconds) return { status: 'available', source: r.source };
     if (r.neverFinishes || elapsed < t.promotionStatusLagSeconds + t.promotionModifyingSeconds) return { status: 'modifying', source: r.source };
-    if (elapsed < t.promotionStatusLagSeconds + t.promotionModifyingSeconds + t.promotionRebootingSeconds) return { status: 'rebooting', source: r.source };
+    const rebooted = t.promotionStatusLagSeconds + t.promotionModifyingSeconds + t.promotionRebootingSeconds;
+    if (elapsed < rebooted) return { status: 'rebooting', source: r.source };
+    // RDS API reference, PromoteReadReplica (BackupRetentionPeriod: a positive number enables
+    // backups) and the RDS user guide on promoting a read replica: a replica without backups that
+    // is promoted with backups on takes its first backup after the promotion, `backing-up`, a
+    // standalone and writable instance meanwhile. A large database takes long.
+    const backupsTurnedOn = r.backupRetentionPeriod === 0 && (r.promotedRetention ?? 0) > 0;
+    if (backupsTurnedOn && elapsed < rebooted + t.firstBackupSeconds) return { status: 'backing-up', source: null };
     return { status: 'available', source: null };
   }
 
+  /**
+   * Standalone and writable: no longer a replica, and `available` or taking its first backup
+   * (an instance accepts writes while `backing-up`; RDS user guide, DB instance statuses).
+   */
   databaseRole(): string {
     const { status, source } = this.replicaStatus();
-    return source === null && status === 'available' ? 'standalone (writable)' : `read replica of ${source ?? '?'} (${status})`;
+    return source === null && (status === 'available' || status === 'backing-up') ? 'standalone (writable)' : `read replica of ${source ?? '?'} (${status})`;
   }
 
+  /** When replication from the primary stopped: 5 minutes before the world was first looked at in an outage. */
+  replicationStoppedAt(): number | null {
+    if (!this.primaryOutage) return null;
+    this.replicationStopped ??= this.now() - 300_000;
+    return this.replicationStopped;
+  }
+
+  /**
+   * The replica's StatusInfos (RDS API reference, DBInstanceStatusInfo: StatusType
+   * "read replication"; Status replicating | error | stopped | …; Normal false in an error
+   * state). Empty once the instance is standalone. Seen from Tokyo in a Seoul outage,
+   * replication is in error.
+   */
+  replicaStatusInfos(): Array<{ StatusType: string; Status: string; Normal: boolean; Message?: string }> {
+    if (this.replicaStatus().source === null) return [];
+    if (this.primaryOutage) {
+      return [{ StatusType: 'read replication', Status: 'error', Normal: false, Message: 'Error reconnecting to source: connection timed out' }];
+    }
+    return [{ StatusType: 'read replication', Status: 'replicating', Normal: true }];
+  }
+
+  /** The timestamp (period start) of the last ReplicaLag datapoint taken while replication ran; null if it never stopped. */
+  lastHealthyReplicaLagAt(): number | null {
+    const stopped = this.replicationStoppedAt();
+    if (stopped === null) return null;
+    return Math.ceil(stopped / 60_000) * 60_000 - 60_000;
+  }
+
+  /** The replica's apply lag at simulated ms `at`: -1 once replication has stopped (not active). */
+  private applyLagAt(at: number): number {
+    const stopped = this.replicationStoppedAt();
+    if (stopped !== null && at >= stopped) return -1;
+    return at < this.replicaLagUntil ? this.replicaLagSeconds : 0;
+  }
+
+  /** ReplicaLag as RDS samples it at simulated ms `at`: -1 (or nothing) once replication has stopped. */
+  private replicaLagAt(at: number): number | null {
+    const promotedAt = this.replica.promotedAt;
+    // A promoted instance is no longer a replica: it publishes no ReplicaLag.
+    if (promotedAt !== null && at >= promotedAt + promotionSeconds(this.timing) * 1000) return null;
+    const lag = this.applyLagAt(at);
+    return lag < 0 && this.replicaLagMissingInOutage ? null : lag;
+  }
+
+  /**
+   * GetMetricData for one metric, as CloudWatch answers it: one datapoint per period, stamped
+   * with the period's start (CloudWatch GetMetricData reference: StartTime inclusive and rounded
+   * down to the minute, EndTime exclusive; TimestampDescending returns the newest first). A
+   * datapoint becomes visible 1 to 3 minutes after its period starts (metrics are published
+   * after the period, with delay), so the newest one is always 1 to 3 minutes old.
+   */
+  private metricSeries(
+    query: { MetricStat?: { Metric?: { MetricName?: string; Dimensions?: Array<{ Name?: string; Value?: string }> }; Period?: number } },
+    range: { start: number; end: number; ascending: boolean },
+    clientRegion: string,
+  ): { Timestamps: Date[]; Values: number[] } {
+    const metric = query.MetricStat?.Metric;
+    const periodMs = (query.MetricStat?.Period ?? 60) * 1000;
+    const dimension = (name: string) => metric?.Dimensions?.find((d) => d.Name === name)?.Value;
+    let valueAt: (at: number) => number | null;
+    if (metric?.MetricName === 'ReplicaLag' && dimension('DBInstanceIdentifier') === this.config.rds.replicaInstanceId) {
+      valueAt = (at) => this.replicaLagAt(at);
+    } else if (metric?.MetricName === 'ReplicationLatency') {
+      // DynamoDB metrics reference, ReplicationLatency: published in the source Region of the
+      // replication, with ReceivingRegion as a dimension. Latency into this Region is in the
+      // other Region's CloudWatch, so a client here gets no datapoints for it.
+      const receiving = dimension('ReceivingRegion');
+      valueAt = receiving === clientRegion || this.primaryOutage ? () => null : () => this.timing.dynamodbReplicationLatencyMs;
+    } else {
+      valueAt = () => null;
+    }
+    const timestamps: Date[] = [];
+    const values: number[] = [];
+    const now = this.now();
+    const first = Math.floor(range.start / 60_000) * 60_000;
+    for (let p = first; p < range.end && p <= now; p += periodMs) {
+      if (now < p + metricDelayMs(p, this.timing)) continue;
+      const value = valueAt(p);
+      if (value === null) continue;
+      timestamps.push(new Date(p));
+      values.push(value);
+    }
+    if (!range.ascending) {
+      timestamps.reverse();
+      values.reverse();
+    }
+    return { Timestamps: timestamps, Values: values };
+  }
   authPatchedAndRolled(): boolean {
     const { namespace, configMapName, deploymentName } = this.config.eks;
     const data = this.kube.configMap(namespace, configMapName)?.data ?? {};
@@ -312,8 +448,9 @@ export class SimulatedWorld {
       .map((r) => ({ kind: 'kubernetes-patch', detail: `${r.method} ${r.path}` }));
   }
 
+  /** The replica's apply lag right now (-1: replication not running). */
   currentReplicaLag(): number {
-    return this.now() < this.replicaLagUntil ? this.replicaLagSeconds : 0;
+    return this.applyLagAt(this.now());
   }
 
   /** Another execution holds the environment's lock for the next hour. */
@@ -453,7 +590,7 @@ export class SimulatedWorld {
       return stub;
     };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs are typed per handler below
-    const handle = <I = any>(stub: Stub, command: { name: string }, fn: (input: I) => unknown) => {
+    const handle = <I = any>(stub: Stub, command: { name: string }, fn: (input: I, region: string) => unknown) => {
       const name = command.name;
       stub.on(command as never).callsFake(
         async (input: I, getClient: () => { config: unknown }) => {
@@ -462,7 +599,7 @@ export class SimulatedWorld {
           this.beforeCall?.(name, input);
           const fault = this.takeFault(name);
           if (fault) return fault.answer(input);
-          return fn(input);
+          return fn(input, region);
         },
       );
     };
@@ -473,35 +610,56 @@ export class SimulatedWorld {
         throw new DBInstanceNotFoundFault({ message: `DBInstance ${input.DBInstanceIdentifier} not found`, $metadata: {} });
       }
       const { status, source } = this.replicaStatus();
+      const r = this.replica;
       return {
         DBInstances: [
           {
             DBInstanceIdentifier: this.config.rds.replicaInstanceId,
             DBInstanceStatus: status,
             ReadReplicaSourceDBInstanceIdentifier: source ?? undefined,
-            StatusInfos: source ? [{ StatusType: 'read replication', Status: 'replicating', Normal: true }] : [],
+            StatusInfos: this.replicaStatusInfos(),
+            BackupRetentionPeriod: r.promotedAt !== null && source === null ? (r.promotedRetention ?? r.backupRetentionPeriod) : r.backupRetentionPeriod,
           },
         ],
       };
     });
-    handle(rds, PromoteReadReplicaCommand, () => {
+    handle(rds, PromoteReadReplicaCommand, (input: { BackupRetentionPeriod?: number }) => {
       const { status, source } = this.replicaStatus();
-      if (status === 'backing-up' || this.replica.promotedAt !== null || source === null) {
-        throw new InvalidDBInstanceStateFault({ message: `DB instance is not in a state that allows promotion (${status})`, $metadata: {} });
+      // RDS API reference, PromoteReadReplica: InvalidDBInstanceState when the instance is not
+      // in a state that allows it: not `available` (backing-up, modifying, rebooting, storage
+      // optimization…), already being promoted, or not a read replica.
+      if (source === null) {
+        throw new InvalidDBInstanceStateFault({ message: `DB Instance ${this.config.rds.replicaInstanceId} is not a read replica.`, $metadata: {} });
+      }
+      if (this.replica.promotedAt !== null || status !== 'available') {
+        throw new InvalidDBInstanceStateFault({ message: `DB Instance is not in a state that allows promotion: ${this.replica.promotedAt !== null ? 'a promotion is already in progress' : status}`, $metadata: {} });
       }
       this.replica.promotedAt = this.now();
+      // BackupRetentionPeriod defaults to 1 (RDS API reference, PromoteReadReplica).
+      this.replica.promotedRetention = input.BackupRetentionPeriod ?? 1;
       this.effects.push({ kind: 'promote', detail: this.config.rds.replicaInstanceId });
       return { DBInstance: { DBInstanceIdentifier: this.config.rds.replicaInstanceId } };
     });
 
     const cw = on(CloudWatchClient);
-    handle(cw, GetMetricDataCommand, (input: { MetricDataQueries?: Array<{ Id?: string; MetricStat?: { Metric?: { MetricName?: string } } }> }) => ({
-      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
-        Id: q.Id,
-        Timestamps: [new Date()],
-        Values: [q.MetricStat?.Metric?.MetricName === 'ReplicaLag' ? this.currentReplicaLag() : this.timing.dynamodbReplicationLatencyMs],
-      })),
-    }));
+    handle(
+      cw,
+      GetMetricDataCommand,
+      (input: { StartTime?: Date; EndTime?: Date; ScanBy?: string; MetricDataQueries?: Array<{ Id?: string; MetricStat?: { Metric?: { MetricName?: string; Dimensions?: Array<{ Name?: string; Value?: string }> }; Period?: number } }> }, region: string) => {
+        const range = {
+          start: new Date(input.StartTime ?? 0).getTime(),
+          end: new Date(input.EndTime ?? this.now()).getTime(),
+          ascending: input.ScanBy === 'TimestampAscending',
+        };
+        return {
+          MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
+            Id: q.Id,
+            StatusCode: 'Complete',
+            ...this.metricSeries(q, range, region),
+          })),
+        };
+      },
+    );
 
     const ddb = on(DynamoDBClient);
     handle(ddb, DescribeTableCommand, (input: { TableName?: string }) => {
@@ -648,6 +806,16 @@ export class SimulatedWorld {
     if (updatedAt === null) return 'Deployed';
     return !this.cloudfrontNeverDeploys && this.now() - updatedAt >= this.timing.cloudfrontDeploySeconds * 1000 ? 'Deployed' : 'InProgress';
   }
+}
+
+/**
+ * How late the datapoint of the period starting at `periodStart` becomes visible: 1 to 3
+ * minutes, varying by period but the same on every run (deterministic, so RTOs repeat).
+ */
+function metricDelayMs(periodStart: number, t: TimingModel): number {
+  const spread = t.metricDelayMaxSeconds - t.metricDelayMinSeconds;
+  const step = Math.floor(periodStart / 60_000);
+  return (t.metricDelayMinSeconds + (spread === 0 ? 0 : (step * 37) % (spread + 1))) * 1000;
 }
 
 function recordKey(name: string, type: string): string {

@@ -33,6 +33,14 @@ export const EnvironmentConfigSchema = z
       replicaInstanceId: id,
       /** RPO budget: planned mode waits until ReplicaLag is at or under this (I7). */
       maxReplicaLagSeconds: z.number().nonnegative().default(0),
+      /**
+       * Automated-backup retention (days) the promoted instance gets: PromoteReadReplica is sent
+       * with it explicitly. Set it to the primary's retention: the control plane never reads the
+       * failing primary, so the value comes from here. Default 7, the RDS console's default for a
+       * new instance (the API's own default of 1 day leaves a new primary a one-day recovery window).
+       * At least 1: backups must be on for a later failback replica to be created from it.
+       */
+      backupRetentionDays: z.number().int().min(1).max(35).default(7),
       /** Planned mode: how long promotion may wait for lag to drain (retries of the lag check). */
       lagWait: PollSchema,
       promotionPoll: PollSchema,
@@ -171,6 +179,7 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
       primaryInstanceId: config.rds.primaryInstanceId,
       primaryRegion: config.primaryRegion,
       maxReplicaLagSeconds: config.rds.maxReplicaLagSeconds,
+      backupRetentionDays: config.rds.backupRetentionDays,
     },
     tables: config.dynamodb.tables.map((tableName) => ({
       tableName,

@@ -10,6 +10,7 @@ import {
   EndpointUnhealthyError,
   ReplicaBackingUpError,
   ReplicaLagTooHighError,
+  ReplicaNotPromotableError,
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { stateMachineName } from '../stacks/names';
@@ -203,6 +204,10 @@ export class CutoverStateMachine extends Construct {
       payload: stepPayload('$.targets.rds'),
       retries: [
         { errors: [ReplicaBackingUpError.name], interval: Duration.seconds(60), maxAttempts: 15 },
+        // Busy for its own reasons, or RDS said "not now": wait for `available` (an earlier run's
+        // promotion takes several minutes to show as standalone). With full jitter each pause is
+        // 0–30 s, so 120 attempts wait about 30 minutes on average before the run fails.
+        { errors: [ReplicaNotPromotableError.name], interval: Duration.seconds(30), maxAttempts: 120 },
         { errors: [ReplicaLagTooHighError.name], ...poll(config.rds.lagWait) },
       ],
     });
@@ -218,7 +223,10 @@ export class CutoverStateMachine extends Construct {
             catchTo: databaseFailed,
             timeout: taskTimeout,
             resultPath,
-            payload: stepPayload('$.targets.rds', { attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`) }),
+            payload: stepPayload('$.targets.rds', {
+              attempt: sfn.JsonPath.numberAt(`${resultPath}.attempt`),
+              promoteOutcome: sfn.JsonPath.stringAt('$.results.database.promote.outcome'),
+            }),
           }),
       }),
     );

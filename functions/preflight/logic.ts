@@ -11,12 +11,24 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Clock } from '../shared/clock';
 import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contracts';
 import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors';
-import { latestMetricValueOrNull } from '../shared/metrics';
-import { describeInstance, isFailedStatus, replicaLagQuery, replicaSource } from '../promote-replica/logic';
+import { metricDatapointsOrNull } from '../shared/metrics';
+import {
+  assessReplication,
+  describeInstance,
+  describeLag,
+  describeStatusInfos,
+  isFailedStatus,
+  isTransientStatus,
+  replicaLagQuery,
+  replicaSource,
+} from '../promote-replica/logic';
 import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
+/** The replica's replication StatusInfos and backup retention: reported, never a blocker. */
+export const REPLICATION_CHECK = 'RDS replication status';
+export const BACKUP_CHECK = 'RDS replica backups';
 
 export const STEP_NAME = 'Preflight';
 
@@ -67,9 +79,10 @@ async function orNotFound(name: string, what: string, read: () => Promise<Check>
 }
 
 /**
- * The replica must exist and be promotable (available or backing-up), or be standalone already
- * (a re-run after a partial cutover). Lag above budget is a warning in both modes: planned-mode
- * promotion waits for it (I7), emergency mode promotes anyway.
+ * The replica must exist and be promotable (available, or busy with something RDS finishes on
+ * its own, which promotion waits for), or be standalone already (a re-run after a partial
+ * cutover). Its replication StatusInfos and backup retention are reported. Lag above budget is a
+ * warning in both modes: planned-mode promotion waits for it (I7), emergency mode promotes anyway.
  */
 export async function checkRdsReplica(
   rds: RDSClient,
@@ -94,26 +107,41 @@ export async function checkRdsReplica(
     checks.push(pass(name, `${id} is available, replica of ${source}`));
   } else if (status === 'backing-up') {
     checks.push(pass(name, `${id} is backing-up, replica of ${source}; promotion waits for the backup to end`));
-  } else if (status === 'modifying' || status === 'rebooting') {
-    checks.push(warn(name, `${id} is ${status}, replica of ${source}; a promotion may already be in progress`));
+  } else if (isTransientStatus(status)) {
+    checks.push(warn(name, `${id} is ${status}, replica of ${source}; RDS refuses promotion until it is available, so promotion waits`));
   } else {
     return [fail(name, `${id} is ${status}; promotion needs it available`)];
   }
 
+  // AWS recommends backups on, with one completed, before promotion (RDS API reference,
+  // PromoteReadReplica): with retention 0 the promoted instance takes its first backup afterwards.
+  const retention = instance.BackupRetentionPeriod;
+  if (retention === 0) {
+    checks.push(
+      warn(BACKUP_CHECK, `${id} has automated backups off (retention 0): after promotion it takes a first full backup (backing-up), which can take long on a large database; turn backups on for the replica ahead of a cutover`),
+    );
+  } else if (retention !== undefined) {
+    checks.push(pass(BACKUP_CHECK, `${id} keeps automated backups for ${retention} day${retention === 1 ? '' : 's'}`));
+  }
+
+  const query = replicaLagQuery(id, clock.now());
+  const replication = assessReplication(instance, await metricDatapointsOrNull(cw, query), query);
+  const statusInfo = `status info: ${describeStatusInfos(instance)}`;
+  checks.push(replication.state === 'stopped' ? warn(REPLICATION_CHECK, `replication is not running; ${statusInfo}`) : pass(REPLICATION_CHECK, statusInfo));
+
   const lagName = LAG_CHECK;
   const budget = target.maxReplicaLagSeconds;
-  const lag = await latestMetricValueOrNull(cw, replicaLagQuery(id, clock.now()));
+  const lag = replication.applyLagSeconds;
   const consequence =
     mode === 'planned'
       ? 'planned mode: promotion waits until it is within budget'
       : 'emergency mode: promotion goes ahead, writes in that window may be lost';
-  if (lag === null || lag < 0) {
-    const why = lag === null ? 'no ReplicaLag datapoint in the last 2 minutes' : 'replication is not running';
-    checks.push(warn(lagName, `unknown (${why}); ${consequence}`));
+  if (replication.state !== 'running' || lag === null) {
+    checks.push(warn(lagName, `apply lag ${describeLag(replication)}; ${consequence}`));
   } else if (lag > budget) {
-    checks.push(warn(lagName, `${lag} s, above the budget of ${budget} s; ${consequence}`));
+    checks.push(warn(lagName, `apply lag ${lag} s, above the budget of ${budget} s; ${consequence}`));
   } else {
-    checks.push(pass(lagName, `${lag} s, within the budget of ${budget} s`));
+    checks.push(pass(lagName, `apply lag ${lag} s, within the budget of ${budget} s`));
   }
   return checks;
 }

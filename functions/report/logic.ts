@@ -4,6 +4,7 @@ import {
   ValidatedInputSchema,
   type Change,
   type CutoverReport,
+  type Rpo,
   type StepTiming,
 } from '../shared/contracts';
 
@@ -49,6 +50,7 @@ interface TimedResult {
   outcome?: string;
   changes?: unknown;
   replicaLagSeconds?: unknown;
+  replication?: unknown;
 }
 
 function isTimed(value: unknown): value is TimedResult {
@@ -96,9 +98,47 @@ export function allChanges(results: Record<string, unknown>): Change[] {
   );
 }
 
-/** The replica lag recorded when promotion was requested: the RPO estimate. */
+/** What the promote step recorded of replication when it decided to promote. */
+const ReplicationRecordSchema = z.object({
+  state: z.enum(['running', 'stopped', 'unknown']),
+  applyLagSeconds: z.number().nullable(),
+  lastHealthyAt: z.string().nullable(),
+  lastKnownApplyLagSeconds: z.number().nullable(),
+  statusInfo: z.string(),
+});
+
+/**
+ * The RPO as far as it is known: the apply lag at promotion while replication ran; otherwise
+ * unknown, with when replication stopped (the last healthy datapoint) and the last known lag.
+ * Undefined when no promotion was decided in this run.
+ */
+export function rpo(results: Record<string, unknown>): Rpo | undefined {
+  const records = collectResults(at(results, 'recovery.database')).flatMap((r) => {
+    const parsed = ReplicationRecordSchema.safeParse(r.replication);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const record = records[0];
+  if (record === undefined) return undefined;
+  const lastKnown = record.lastKnownApplyLagSeconds !== null && record.lastKnownApplyLagSeconds >= 0 ? record.lastKnownApplyLagSeconds : null;
+  if (record.state === 'running' && record.applyLagSeconds !== null && record.applyLagSeconds >= 0) {
+    return { state: 'measured', replication: 'running', applyLagSeconds: record.applyLagSeconds, replicationStoppedAt: null, lastKnownApplyLagSeconds: lastKnown, statusInfo: record.statusInfo };
+  }
+  return {
+    state: 'unknown',
+    replication: record.state === 'stopped' ? 'stopped' : 'unknown',
+    applyLagSeconds: null,
+    replicationStoppedAt: record.state === 'stopped' ? record.lastHealthyAt : null,
+    lastKnownApplyLagSeconds: lastKnown,
+    statusInfo: record.statusInfo,
+  };
+}
+
+/** The apply lag at promotion while replication ran; null when unknown (never -1). */
 export function rpoSeconds(results: Record<string, unknown>): number | null {
-  const lag = collectResults(at(results, 'recovery.database')).find((r) => typeof r.replicaLagSeconds === 'number');
+  const known = rpo(results);
+  if (known) return known.state === 'measured' ? known.applyLagSeconds : null;
+  // Results without a replication record (older promote results): a non-negative lag only.
+  const lag = collectResults(at(results, 'recovery.database')).find((r) => typeof r.replicaLagSeconds === 'number' && r.replicaLagSeconds >= 0);
   return lag ? (lag.replicaLagSeconds as number) : null;
 }
 
@@ -164,6 +204,7 @@ export function buildReport(input: ReportInput, finishedAt: Date): CutoverReport
     finishedAt: finishedAt.toISOString(),
     rtoSeconds: Math.max(0, Math.round((finishedAt.getTime() - ms(origin)) / 100) / 10),
     rpoSeconds: rpoSeconds(results),
+    ...(rpo(results) ? { rpo: rpo(results) } : {}),
     steps: stepTimings(results),
     changes: allChanges(results),
     failure: input.failure

@@ -42,6 +42,8 @@ export const RdsTargetSchema = z.strictObject({
   primaryRegion: nonEmpty,
   /** RPO budget in planned mode (I7). */
   maxReplicaLagSeconds: z.number().nonnegative(),
+  /** The automated-backup retention the promoted instance gets (PromoteReadReplica BackupRetentionPeriod). */
+  backupRetentionDays: z.number().int().min(1).max(35),
 });
 export type RdsTarget = z.infer<typeof RdsTargetSchema>;
 
@@ -195,6 +197,28 @@ export const StepTimingSchema = z.object({
 });
 export type StepTiming = z.infer<typeof StepTimingSchema>;
 
+/**
+ * What the report can honestly say about data loss. `ReplicaLag` is the replica's apply lag
+ * (MySQL's Seconds_Behind_Master), not an RPO: writes that never left the primary are invisible
+ * to it. `measured`: replication was running at promotion, so the apply lag is the best estimate.
+ * `unknown`: replication had stopped (StatusInfos error, or ReplicaLag -1) or no current
+ * datapoint existed; `replicationStoppedAt` is the last healthy datapoint's time, if any.
+ */
+export const RpoSchema = z.object({
+  state: z.enum(['measured', 'unknown']),
+  /** Replication at promotion: running, stopped (StatusInfos error or ReplicaLag -1), or unknown (no current datapoint). */
+  replication: z.enum(['running', 'stopped', 'unknown']),
+  /** Apply lag at promotion (seconds); only when measured. */
+  applyLagSeconds: z.number().nonnegative().nullable(),
+  /** The newest ReplicaLag datapoint taken while replication ran (its period's start). */
+  replicationStoppedAt: z.string().nullable(),
+  /** That datapoint's apply lag (seconds). */
+  lastKnownApplyLagSeconds: z.number().nonnegative().nullable(),
+  /** Replication as RDS described it (StatusInfos). */
+  statusInfo: z.string(),
+});
+export type Rpo = z.infer<typeof RpoSchema>;
+
 export const CutoverReportSchema = z.object({
   environment: z.string(),
   executionId: z.string(),
@@ -205,8 +229,13 @@ export const CutoverReportSchema = z.object({
   finishedAt: z.string(),
   /** Seconds from the trigger (alarm time, else execution start) to the end of the run. */
   rtoSeconds: z.number(),
-  /** Replica lag at promotion: the data-loss window estimate. Null when unknown. */
+  /**
+   * Apply lag at promotion while replication ran (see `rpo`); null when unknown. The report step
+   * never writes -1; reports of older runs may carry it, and renderers read it as unknown.
+   */
   rpoSeconds: z.number().nullable(),
+  /** What is known of data loss; absent when no promotion was decided in this run (failed earlier, or standalone already). */
+  rpo: RpoSchema.optional(),
   steps: z.array(StepTimingSchema),
   changes: z.array(ChangeSchema),
   failure: z

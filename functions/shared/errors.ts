@@ -18,6 +18,14 @@ export class CutoverLockHeldError extends CutoverError {}
 export class PreflightBlockedError extends CutoverError {}
 /** The replica is `backing-up`; RDS refuses promotion until the backup ends. Retried. */
 export class ReplicaBackingUpError extends CutoverError {}
+/**
+ * The replica is busy for reasons of its own (modifying, rebooting, storage-optimization…), or RDS
+ * refused the promotion as "not now" (InvalidDBInstanceState) while a promotion from an earlier
+ * run is starting. Retried until it can be promoted; nothing was sent or the refusal changed nothing.
+ */
+export class ReplicaNotPromotableError extends CutoverError {}
+/** The promotion poll found a replica that no step ever asked RDS to promote: a definition bug. Never retried. */
+export class PromotionNotRequestedError extends CutoverError {}
 /** Planned mode: replica lag is above the RPO budget, so promotion must wait (I7). Retried. */
 export class ReplicaLagTooHighError extends CutoverError {}
 /** The replica cannot be promoted (missing, wrong state, not a replica of the configured source). */

@@ -9,17 +9,28 @@ export interface MetricQuery {
   now: Date;
   lookbackMinutes: number;
   stat: 'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount';
+  /**
+   * A datapoint older than this (from its period's start to `now`) is not a current reading.
+   * CloudWatch stamps each datapoint with its period's start and publishes it 1 to 3 minutes
+   * late, so the newest one is always a few minutes old; leave room for that. Unset: any age.
+   */
+  maxAgeMinutes?: number;
+}
+
+/** One datapoint: the start of its period and its value. */
+export interface Datapoint {
+  at: Date;
+  value: number;
 }
 
 const PERIOD_SECONDS = 60;
 const QUERY_ID = 'm0';
 
 /**
- * Latest value of one CloudWatch metric over the last `lookbackMinutes` (1-minute periods),
- * or null when CloudWatch has no datapoint in that window.
- * Always called with a client in the Lambda's own (standby) Region.
+ * Every datapoint of one CloudWatch metric over the last `lookbackMinutes` (1-minute periods),
+ * newest first. Always called with a client in the Lambda's own (standby) Region.
  */
-export async function latestMetricValue(cw: CloudWatchClient, query: MetricQuery): Promise<number | null> {
+export async function metricDatapoints(cw: CloudWatchClient, query: MetricQuery): Promise<Datapoint[]> {
   const endTime = query.now;
   const startTime = new Date(endTime.getTime() - query.lookbackMinutes * 60_000);
   const dimensions: Dimension[] = Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value }));
@@ -46,13 +57,25 @@ export async function latestMetricValue(cw: CloudWatchClient, query: MetricQuery
   const result = out.MetricDataResults?.find((r) => r.Id === QUERY_ID);
   const values = result?.Values ?? [];
   const timestamps = result?.Timestamps ?? [];
-  let newest: { at: number; value: number } | null = null;
-  for (const [i, value] of values.entries()) {
-    // Without a timestamp, trust the TimestampDescending order (index 0 is newest).
-    const at = timestamps[i]?.getTime() ?? -i;
-    if (newest === null || at > newest.at) newest = { at, value };
-  }
-  return newest?.value ?? null;
+  // Without a timestamp, trust the TimestampDescending order (index 0 is newest).
+  const points = values.map((value, i) => ({ at: timestamps[i] ?? new Date(endTime.getTime() - (i + 1) * PERIOD_SECONDS * 1000), value }));
+  return points.sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
+/** The newest datapoint, or null when there is none or it is older than the query's `maxAgeMinutes`. */
+export function freshest(points: Datapoint[], query: Pick<MetricQuery, 'now' | 'maxAgeMinutes'>): Datapoint | null {
+  const newest = points[0];
+  if (newest === undefined) return null;
+  if (query.maxAgeMinutes !== undefined && query.now.getTime() - newest.at.getTime() > query.maxAgeMinutes * 60_000) return null;
+  return newest;
+}
+
+/**
+ * Latest value of one CloudWatch metric over the last `lookbackMinutes` (1-minute periods),
+ * or null when CloudWatch has no datapoint in that window (or none fresh enough).
+ */
+export async function latestMetricValue(cw: CloudWatchClient, query: MetricQuery): Promise<number | null> {
+  return freshest(await metricDatapoints(cw, query), query)?.value ?? null;
 }
 
 /**
@@ -61,8 +84,14 @@ export async function latestMetricValue(cw: CloudWatchClient, query: MetricQuery
  * a flaky CloudWatch must not block a regional failover.
  */
 export async function latestMetricValueOrNull(cw: CloudWatchClient, query: MetricQuery): Promise<number | null> {
+  const points = await metricDatapointsOrNull(cw, query);
+  return points === null ? null : (freshest(points, query)?.value ?? null);
+}
+
+/** Like metricDatapoints, but a failed read gives null (logged), for the same reason as latestMetricValueOrNull. */
+export async function metricDatapointsOrNull(cw: CloudWatchClient, query: MetricQuery): Promise<Datapoint[] | null> {
   try {
-    return await latestMetricValue(cw, query);
+    return await metricDatapoints(cw, query);
   } catch (error) {
     logger.warn('metric read failed; reporting it as unknown', {
       namespace: query.namespace,

@@ -1,5 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, MrkdwnElement } from '@slack/types';
 import { z } from 'zod';
+import { rpoText as describeRpo } from '../shared/rpo';
 import {
   APPROVE_ACTION_ID,
   CUTOVER_EVENT_TYPES,
@@ -326,7 +327,7 @@ function renderFailed(event: CutoverEvent) {
 }
 
 function rpoText(report: CutoverReport): string {
-  return report.rpoSeconds === null ? 'unknown' : `${duration(report.rpoSeconds)} (replica lag at promotion)`;
+  return describeRpo(report, { duration, time: slackTime, text: esc });
 }
 
 function renderSucceeded(event: CutoverEvent) {

@@ -9,6 +9,8 @@ export const prod: EnvironmentConfigInput = {
     primaryInstanceId: 'portforge-test-rds',
     replicaInstanceId: 'portforge-dr-rds-replica',
     maxReplicaLagSeconds: 0,
+    // The primary's automated-backup retention, given to the replica when it is promoted.
+    backupRetentionDays: 7,
     lagWait: { intervalSeconds: 15, maxAttempts: 40 },
     promotionPoll: { intervalSeconds: 30, maxAttempts: 60 },
   },

@@ -9,7 +9,10 @@ export const staging: EnvironmentConfigInput = {
     primaryInstanceId: 'portforge-stg-rds',
     replicaInstanceId: 'portforge-stg-dr-rds-replica',
     maxReplicaLagSeconds: 0,
-    lagWait: { intervalSeconds: 15, maxAttempts: 20 },
+    // The primary's automated-backup retention, given to the replica when it is promoted.
+    backupRetentionDays: 1,
+    // 40 tries: ReplicaLag reaches CloudWatch 1 to 3 minutes late, so a drained lag shows up to 4 minutes after it drained.
+    lagWait: { intervalSeconds: 15, maxAttempts: 40 },
     promotionPoll: { intervalSeconds: 30, maxAttempts: 60 },
   },
   dynamodb: { tables: ['team_chats_ddb_stg', 'chat_rooms_ddb_stg'] },

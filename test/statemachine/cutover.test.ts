@@ -3,6 +3,7 @@ import { findScenario } from '../../drill/scenarios';
 import type { SimulatedWorld } from '../../drill/world';
 import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
+import { rpoText } from '../../functions/shared/rpo';
 
 /**
  * Executes the synthesized definition (the one `cdk deploy` ships) in-process, every Task
@@ -74,7 +75,9 @@ describe('the synthesized cutover state machine', () => {
     // I4/I5: the lock is released; every stage was announced.
     expect(world.lock.size).toBe(0);
     expect(publishedTypes()).toEqual(['cutover.started', 'cutover.stage-completed', 'cutover.stage-completed', 'cutover.succeeded']);
-    expect(report).toMatchObject({ status: 'succeeded', failure: null, rpoSeconds: 0 });
+    // Seoul is down: replication had stopped, so the RPO is unknown, never "0 s" (ReplicaLag is apply lag).
+    expect(report).toMatchObject({ status: 'succeeded', failure: null, rpoSeconds: null });
+    expect(report?.rpo).toMatchObject({ state: 'unknown', replication: 'stopped', replicationStoppedAt: new Date(world.lastHealthyReplicaLagAt() ?? 0).toISOString() });
     expect(report?.steps.map((t) => t.step)).toEqual([
       'Preflight',
       'Promote RDS replica',
@@ -156,15 +159,97 @@ describe('the synthesized cutover state machine', () => {
     expect(world.kube.mutatingRequests().length).toBeGreaterThan(0);
     expect(lagWhenPromoted).toEqual([0]);
     expect(report?.rpoSeconds).toBe(0);
+    expect(report?.rpo).toMatchObject({ state: 'measured', replication: 'running', applyLagSeconds: 0 });
+    expect(report && rpoText(report, { duration: (x) => `${x} s`, time: (iso) => iso })).toBe('apply lag 0 s at promotion (ReplicaLag; replication was running)');
   });
 
-  it('promotes in emergency mode despite replica lag, and reports the lag as the RPO', async () => {
+  it('promotes in emergency mode despite replica lag while replication runs, and reports that apply lag', async () => {
+    await open(
+      (w) => {
+        w.replicaLagSeconds = 7;
+      },
+      { primaryOutage: false },
+    );
+    const { result, report } = await run(emergency);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(report?.rpoSeconds).toBe(7);
+    expect(report?.rpo).toMatchObject({ state: 'measured', applyLagSeconds: 7 });
+  });
+
+  it('reports the RPO as unknown since the last healthy datapoint when Seoul is down, with the last known apply lag', async () => {
     await open((w) => {
       w.replicaLagSeconds = 7;
     });
     const { result, report } = await run(emergency);
     expect(result.status).toBe('SUCCEEDED');
-    expect(report?.rpoSeconds).toBe(7);
+    const stoppedAt = new Date(world.lastHealthyReplicaLagAt() ?? 0).toISOString();
+    expect(report?.rpoSeconds).toBeNull();
+    expect(report?.rpo).toMatchObject({ state: 'unknown', replicationStoppedAt: stoppedAt, lastKnownApplyLagSeconds: 7 });
+    const text = report ? rpoText(report, { duration: (x) => `${x} s`, time: (iso) => iso }) : '';
+    expect(text).toBe(`RPO unknown: replication stopped at ${stoppedAt}; last known apply lag 7 s`);
+    expect(text).not.toMatch(/(^|\s)(-1|0 s)\b/);
+    // The operator reads it in Slack too.
+    expect(JSON.stringify(world.slackPosts.at(-1))).toContain('RPO unknown: replication stopped at');
+  });
+
+  it('reports the RPO as unknown when the replica publishes no ReplicaLag at all in the outage', async () => {
+    await open((w) => {
+      w.replicaLagMissingInOutage = true;
+    });
+    const { result, report } = await run(emergency);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(report?.rpoSeconds).toBeNull();
+    expect(report?.rpo).toMatchObject({ state: 'unknown', replication: 'stopped', replicationStoppedAt: new Date(world.lastHealthyReplicaLagAt() ?? 0).toISOString() });
+  });
+
+  it('waits for a replica that is modifying for its own reasons, then promotes it exactly once (replica-busy)', async () => {
+    await open(findScenario('replica-busy')?.arrange);
+    const statusWhenPromoted: string[] = [];
+    world.beforeCall = (command) => {
+      if (command === 'PromoteReadReplicaCommand') statusWhenPromoted.push(world.replicaStatus().status);
+    };
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events.some((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica')).toBe(true);
+    expect(world.callsOf('PromoteReadReplicaCommand')).toHaveLength(1);
+    expect(statusWhenPromoted).toEqual(['available']);
+    expect(world.databaseRole()).toBe('standalone (writable)');
+  });
+
+  it('promotes a replica without backups with the configured retention, and counts standalone + backing-up as done (replica-no-backups)', async () => {
+    await open(findScenario('replica-no-backups')?.arrange);
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.callsOf('PromoteReadReplicaCommand').map((c) => c.input)).toEqual([
+      { DBInstanceIdentifier: config.rds.replicaInstanceId, BackupRetentionPeriod: config.rds.backupRetentionDays },
+    ]);
+    // The first backup of a large database is still running: standalone, writable, serving.
+    expect(world.replicaStatus()).toEqual({ status: 'backing-up', source: null });
+    expect(world.drServing()).toBe(true);
+  });
+
+  it('neither sends twice nor takes for success a promotion an earlier run left starting', async () => {
+    await open((w) => {
+      // An earlier run's PromoteReadReplica was accepted a moment ago; the instance still reads as an available replica.
+      w.replica.promotedAt = w.now();
+      w.replica.promotedRetention = config.rds.backupRetentionDays;
+    });
+    const roleWhenTrafficMoved: string[] = [];
+    world.beforeCall = (command) => {
+      if (command === 'ChangeResourceRecordSetsCommand') roleWhenTrafficMoved.push(world.databaseRole());
+    };
+
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.effects.filter((e) => e.kind === 'promote')).toEqual([]);
+    expect(result.events.some((e) => e.type === 'StateRetried' && e.state === 'Promote RDS replica')).toBe(true);
+    expect(roleWhenTrafficMoved.every((r) => r === 'standalone (writable)')).toBe(true);
+    expect(roleWhenTrafficMoved.length).toBeGreaterThan(0);
   });
 
   it('refuses a second cutover while the lock is held, changing nothing', async () => {

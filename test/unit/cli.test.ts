@@ -414,7 +414,7 @@ describe('cutover report', () => {
         '  Status       SUCCEEDED',
         '  Dry run      yes (nothing was changed)',
         '  RTO          9.0 s',
-        '  RPO          0.0 s (replica lag at promotion)',
+        '  RPO          apply lag 0.0 s at promotion (ReplicaLag)',
         '  STEP                 DURATION  OUTCOMES',
         '  Preflight            1.2 s     verified',
         '  Promote RDS replica  0.4 s     would-change',

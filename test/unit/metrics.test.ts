@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { latestMetricValue, latestMetricValueOrNull } from '../../functions/shared/metrics';
+import { latestMetricValue, latestMetricValueOrNull, metricDatapoints } from '../../functions/shared/metrics';
 
 const cwMock = mockClient(CloudWatchClient);
 const cw = new CloudWatchClient({});
@@ -57,6 +57,24 @@ describe('latestMetricValue', () => {
     });
 
     await expect(latestMetricValue(cw, query)).resolves.toBe(2);
+  });
+
+  it('ignores a datapoint older than maxAgeMinutes, but takes one a few minutes old (CloudWatch publishes late)', async () => {
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:54:00Z')] }] });
+    await expect(latestMetricValue(cw, { ...query, lookbackMinutes: 10, maxAgeMinutes: 5 })).resolves.toBeNull();
+
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [1], Timestamps: [new Date('2025-03-01T11:57:00Z')] }] });
+    await expect(latestMetricValue(cw, { ...query, lookbackMinutes: 10, maxAgeMinutes: 5 })).resolves.toBe(1);
+  });
+
+  it('lists every datapoint newest first', async () => {
+    cwMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'm0', Timestamps: [new Date('2025-03-01T11:57:00Z'), new Date('2025-03-01T11:59:00Z')], Values: [7, -1] }],
+    });
+    await expect(metricDatapoints(cw, query)).resolves.toEqual([
+      { at: new Date('2025-03-01T11:59:00Z'), value: -1 },
+      { at: new Date('2025-03-01T11:57:00Z'), value: 7 },
+    ]);
   });
 
   it('returns null when there is no datapoint', async () => {

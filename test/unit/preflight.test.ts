@@ -63,6 +63,8 @@ const replica: DBInstance = {
   DBInstanceIdentifier: target.replicaInstanceId,
   DBInstanceStatus: 'available',
   ReadReplicaSourceDBInstanceIdentifier: SOURCE,
+  BackupRetentionPeriod: 7,
+  StatusInfos: [{ StatusType: 'read replication', Status: 'replicating', Normal: true }],
 };
 
 /** A standby that is ready for a cutover. */
@@ -112,6 +114,8 @@ describe('Preflight', () => {
     expect(result.changes).toEqual([]);
     expect(result.checks.map((c) => [c.name, c.status])).toEqual([
       ['RDS replica', 'pass'],
+      ['RDS replica backups', 'pass'],
+      ['RDS replication status', 'pass'],
       ['RDS replica lag', 'pass'],
       ['DynamoDB table team_chats_ddb', 'pass'],
       ['DynamoDB table chat_rooms_ddb', 'pass'],
@@ -156,7 +160,7 @@ describe('Preflight', () => {
     expect(cwMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
   });
 
-  it('warns, without blocking, about a promotion that may already be in progress', async () => {
+  it('warns, without blocking, about a replica busy for its own reasons: promotion waits for it', async () => {
     givenReadyStandby();
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'modifying' }] });
 
@@ -164,7 +168,53 @@ describe('Preflight', () => {
 
     const check = result.checks.find((c) => c.name === 'RDS replica');
     expect(check?.status).toBe('warn');
-    expect(check?.detail).toContain('a promotion may already be in progress');
+    expect(check?.detail).toContain('RDS refuses promotion until it is available, so promotion waits');
+  });
+
+  it('warns about storage-optimization too, rather than blocking the cutover', async () => {
+    givenReadyStandby();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'storage-optimization' }] });
+
+    const result = await preflight(deps, input({ mode: 'emergency' }));
+
+    expect(result.checks.find((c) => c.name === 'RDS replica')).toMatchObject({ status: 'warn', detail: expect.stringContaining('storage-optimization') });
+  });
+
+  it('reports the replica\'s backup retention, and warns when backups are off', async () => {
+    givenReadyStandby();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, BackupRetentionPeriod: 0 }] });
+    const off = await preflight(deps, input({ mode: 'emergency' }));
+    expect(off.checks.find((c) => c.name === 'RDS replica backups')).toMatchObject({ status: 'warn', detail: expect.stringContaining('backups off (retention 0)') });
+
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, BackupRetentionPeriod: 7 }] });
+    const on = await preflight(deps, input({ mode: 'emergency' }));
+    expect(on.checks.find((c) => c.name === 'RDS replica backups')).toEqual({ name: 'RDS replica backups', status: 'pass', detail: 'portforge-dr-rds-replica keeps automated backups for 7 days' });
+  });
+
+  it('reports the replica\'s StatusInfos, and an error there as replication not running (lag unknown, not 0)', async () => {
+    givenReadyStandby();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ ...replica, StatusInfos: [{ StatusType: 'read replication', Status: 'error', Normal: false, Message: 'connection timed out' }] }],
+    });
+
+    const result = await preflight(deps, input({ mode: 'emergency' }));
+
+    expect(result.checks.find((c) => c.name === 'RDS replication status')).toEqual({
+      name: 'RDS replication status',
+      status: 'warn',
+      detail: 'replication is not running; status info: read replication error (not normal): connection timed out',
+    });
+    const lag = result.checks.find((c) => c.name === 'RDS replica lag');
+    expect(lag?.status).toBe('warn');
+    expect(lag?.detail).toContain('unknown (replication is not running');
+    expect(lag?.detail).not.toContain('apply lag 0 s');
+  });
+
+  it('takes a datapoint older than 5 minutes as no current reading', async () => {
+    givenReadyStandby();
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:54:00Z')] }] });
+
+    await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toMatchObject({ name: 'ReplicaLagTooHighError', message: expect.stringContaining('no ReplicaLag datapoint in the last 5 minutes') });
   });
 
   it('holds a planned cutover here, before any change, while lag is above budget (retried by the state machine)', async () => {
@@ -173,7 +223,7 @@ describe('Preflight', () => {
 
     await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toMatchObject({
       name: 'ReplicaLagTooHighError',
-      message: 'planned cutover waits for replica lag: 9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
+      message: 'planned cutover waits for replica lag: apply lag 9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
     });
   });
 
@@ -193,7 +243,7 @@ describe('Preflight', () => {
     expect(result.checks).toContainEqual({
       name: 'RDS replica lag',
       status: 'warn',
-      detail: '9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
+      detail: 'apply lag 9 s, above the budget of 0 s; planned mode: promotion waits until it is within budget',
     });
   });
 
@@ -205,7 +255,7 @@ describe('Preflight', () => {
 
     const check = result.checks.find((c) => c.name === 'RDS replica lag');
     expect(check?.status).toBe('warn');
-    expect(check?.detail).toBe('30 s, above the budget of 0 s; emergency mode: promotion goes ahead, writes in that window may be lost');
+    expect(check?.detail).toBe('apply lag 30 s, above the budget of 0 s; emergency mode: promotion goes ahead, writes in that window may be lost');
   });
 
   it('throws PreflightBlockedError listing every blocker at once', async () => {
@@ -286,7 +336,7 @@ describe('Preflight', () => {
         startedAt: fixedNow.toISOString(),
         finishedAt: fixedNow.toISOString(),
       });
-      expect(result.checks).toHaveLength(8);
+      expect(result.checks).toHaveLength(10);
       expect(JSON.stringify(result)).not.toContain(CLIENT_SECRET);
     });
 

@@ -33,6 +33,7 @@ const target: RdsTarget = {
   primaryInstanceId: 'portforge-test-rds',
   primaryRegion: 'ap-northeast-2',
   maxReplicaLagSeconds: 0,
+  backupRetentionDays: 7,
 };
 const input = (over: Partial<PromoteInput> = {}): PromoteInput => ({ dryRun: false, mode: 'planned', target, ...over });
 
@@ -41,6 +42,7 @@ const replica = (status: string): DBInstance => ({
   DBInstanceStatus: status,
   ReadReplicaSourceDBInstanceIdentifier: SOURCE,
   StatusInfos: [{ StatusType: 'read replication', Normal: true, Status: 'replicating' }],
+  BackupRetentionPeriod: 1,
 });
 const standalone = (status = 'available'): DBInstance => ({ DBInstanceIdentifier: REPLICA, DBInstanceStatus: status });
 
@@ -67,7 +69,7 @@ beforeEach(() => {
 });
 
 describe('Promote RDS replica', () => {
-  it('promotes an available replica with only its identifier and reports the lag as the RPO', async () => {
+  it('promotes an available replica once, with the configured backup retention, and records the apply lag', async () => {
     givenInstance(replica('available'));
     givenLag(0);
     rdsMock.on(PromoteReadReplicaCommand).resolves({});
@@ -81,17 +83,24 @@ describe('Promote RDS replica', () => {
         {
           resource: `rds/${REPLICA}`,
           action: 'promote read replica',
-          before: { role: 'replica', source: SOURCE },
-          after: { role: 'standalone' },
+          before: { role: 'replica', source: SOURCE, backupRetentionPeriod: 1 },
+          after: { role: 'standalone', backupRetentionPeriod: 7 },
         },
       ],
       replicaLagSeconds: 0,
+      replication: {
+        state: 'running',
+        applyLagSeconds: 0,
+        lastHealthyAt: '2025-03-01T11:59:00.000Z',
+        lastKnownApplyLagSeconds: 0,
+        statusInfo: 'read replication replicating',
+      },
       promotionRequestedAt: fixedNow.toISOString(),
     });
     expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
-    // Exactly the identifier: no BackupRetentionPeriod or window change.
-    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA });
+    // The retention is explicit, from config (the API default of 1 day is not the primary's); the window is left alone.
+    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)[0]?.args[0].input).toEqual({ DBInstanceIdentifier: REPLICA, BackupRetentionPeriod: 7 });
     expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toMatchObject({
       MetricDataQueries: [
         {
@@ -122,17 +131,17 @@ describe('Promote RDS replica', () => {
     givenLag(0);
 
     const first = await promoteReplica(deps, input());
-    const whilePromoting = await promoteReplica(deps, input());
+    // Still a replica, modifying: not success, and no second promote; the step waits (retried).
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({ name: 'ReplicaNotPromotableError' });
     current = standalone();
     const afterPromotion = await promoteReplica(deps, input());
 
     expect(first.outcome).toBe('changed');
-    expect(whilePromoting).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
     expect(afterPromotion).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
   });
 
-  it('treats a refused second promote as a promotion already in progress', async () => {
+  it('treats RDS refusing an available replica as "not now": waits with RDS\'s own message, never success', async () => {
     rdsMock
       .on(DescribeDBInstancesCommand)
       .resolvesOnce({ DBInstances: [replica('available')] })
@@ -140,9 +149,10 @@ describe('Promote RDS replica', () => {
     rdsMock.on(PromoteReadReplicaCommand).rejects(refused());
     givenLag(0);
 
-    const result = await promoteReplica(deps, input());
-
-    expect(result).toMatchObject({ outcome: 'already-done', changes: [], promotionRequestedAt: null });
+    await expect(promoteReplica(deps, input())).rejects.toMatchObject({
+      name: 'ReplicaNotPromotableError',
+      message: expect.stringContaining('DB Instance is not a read replica in available state.'),
+    });
     expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
   });
@@ -169,6 +179,68 @@ describe('Promote RDS replica', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 
+  it.each(['modifying', 'rebooting', 'storage-optimization'])('waits, sending nothing, while the replica is %s for reasons of its own', async (status) => {
+    givenInstance(replica(status));
+    givenLag(0);
+
+    await expect(promoteReplica(deps, input({ mode: 'emergency' }))).rejects.toMatchObject({
+      name: 'ReplicaNotPromotableError',
+      message: expect.stringContaining(`is ${status}; RDS refuses promotion until it is available again`),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('records replication as stopped, with the last healthy datapoint, when StatusInfos show an error and ReplicaLag is -1', async () => {
+    givenInstance({
+      ...replica('available'),
+      StatusInfos: [{ StatusType: 'read replication', Status: 'error', Normal: false, Message: 'connection timed out' }],
+    });
+    cwMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        {
+          Id: 'm0',
+          // Newest first, as TimestampDescending returns them.
+          Timestamps: [new Date('2025-03-01T11:58:00Z'), new Date('2025-03-01T11:55:00Z'), new Date('2025-03-01T11:54:00Z'), new Date('2025-03-01T11:53:00Z')],
+          Values: [-1, -1, 4, 2],
+        },
+      ],
+    });
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    const result = await promoteReplica(deps, input({ mode: 'emergency' }));
+
+    expect(result.outcome).toBe('changed');
+    expect(result.replicaLagSeconds).toBeNull();
+    expect(result.replication).toEqual({
+      state: 'stopped',
+      applyLagSeconds: null,
+      lastHealthyAt: '2025-03-01T11:54:00.000Z',
+      lastKnownApplyLagSeconds: 4,
+      statusInfo: 'read replication error (not normal): connection timed out',
+    });
+    // It looks back far enough to find the last healthy datapoint.
+    expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.StartTime).toEqual(new Date('2025-03-01T09:00:00Z'));
+  });
+
+  it('does not take a datapoint older than 5 minutes as the current lag in planned mode', async () => {
+    givenInstance(replica('available'));
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:54:00Z')] }] });
+
+    await expect(promoteReplica(deps, input({ mode: 'planned' }))).rejects.toMatchObject({
+      name: 'ReplicaLagTooHighError',
+      message: expect.stringContaining('no ReplicaLag datapoint in the last 5 minutes'),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('accepts a datapoint that is 3 minutes old (CloudWatch publishes late) as current in planned mode', async () => {
+    givenInstance(replica('available'));
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [0], Timestamps: [new Date('2025-03-01T11:57:00Z')] }] });
+    rdsMock.on(PromoteReadReplicaCommand).resolves({});
+
+    await expect(promoteReplica(deps, input({ mode: 'planned' }))).resolves.toMatchObject({ outcome: 'changed', replicaLagSeconds: 0 });
+  });
+
   it('dry run sends no PromoteReadReplica and lists the change it would make', async () => {
     givenInstance(replica('available'));
     givenLag(3);
@@ -181,8 +253,8 @@ describe('Promote RDS replica', () => {
         {
           resource: `rds/${REPLICA}`,
           action: 'promote read replica',
-          before: { role: 'replica', source: SOURCE },
-          after: { role: 'standalone' },
+          before: { role: 'replica', source: SOURCE, backupRetentionPeriod: 1 },
+          after: { role: 'standalone', backupRetentionPeriod: 7 },
         },
       ],
       replicaLagSeconds: 3,
@@ -352,6 +424,27 @@ describe('Check RDS promotion', () => {
       status: `available, replica of ${SOURCE}`,
     });
     expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA });
+  });
+
+  it('is done once standalone and taking its first backup (backups were off): writable, and a long backup must not time out', async () => {
+    givenInstance(standalone('backing-up'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'changed' })).resolves.toMatchObject({ done: true, status: 'backing-up, standalone' });
+  });
+
+  it('fails fast with PromotionNotRequestedError when the replica was never asked to promote', async () => {
+    givenInstance(replica('available'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'already-done' })).rejects.toMatchObject({
+      name: 'PromotionNotRequestedError',
+      message: expect.stringContaining('never asked RDS to promote it'),
+    });
+  });
+
+  it('keeps polling a replica this run asked to promote', async () => {
+    givenInstance(replica('available'));
+
+    await expect(checkPromotion({ rds }, { ...poll, promoteOutcome: 'changed' })).resolves.toMatchObject({ done: false });
   });
 
   it('is not done while the promotion reboots the instance', async () => {

@@ -1,4 +1,5 @@
 import { buildReport, causeMessage, failedStep, type ReportInput } from '../../functions/report/logic';
+import { rpoText } from '../../functions/shared/rpo';
 
 const input: ReportInput['input'] = { mode: 'emergency', dryRun: false, reason: 'r', requestedBy: 'sre', trigger: { type: 'manual' } };
 const timed = (startedAt: string, finishedAt: string, extra: Record<string, unknown> = {}) => ({ step: 'a step', startedAt, finishedAt, ...extra });
@@ -29,6 +30,41 @@ describe('Report', () => {
     },
     endpoint: timed('2026-11-27T03:07:02Z', '2026-11-27T03:07:03Z', { outcome: 'verified' }),
   };
+
+  const withReplication = (replication: Record<string, unknown>) => ({
+    ...results,
+    recovery: { ...results.recovery, database: { ...results.recovery.database, promote: { ...results.recovery.database.promote, replicaLagSeconds: null, replication } } },
+  });
+  const reportOf = (r: Record<string, unknown>) =>
+    buildReport({ status: 'succeeded', environment: 'prod', executionId: 'e', executionStartTime: '2026-11-27T03:00:00Z', input, results: r }, new Date('2026-11-27T03:07:05Z'));
+
+  it('says RPO unknown, since the last healthy datapoint, when replication had stopped: never 0 s or -1', () => {
+    const report = reportOf(
+      withReplication({ state: 'stopped', applyLagSeconds: null, lastHealthyAt: '2026-11-27T02:54:00.000Z', lastKnownApplyLagSeconds: 3, statusInfo: 'read replication error (not normal)' }),
+    );
+    expect(report.rpoSeconds).toBeNull();
+    expect(report.rpo).toEqual({
+      state: 'unknown',
+      replication: 'stopped',
+      applyLagSeconds: null,
+      replicationStoppedAt: '2026-11-27T02:54:00.000Z',
+      lastKnownApplyLagSeconds: 3,
+      statusInfo: 'read replication error (not normal)',
+    });
+    expect(rpoText(report, { duration: (x) => `${x} s`, time: (t) => t })).toBe('RPO unknown: replication stopped at 2026-11-27T02:54:00.000Z; last known apply lag 3 s');
+  });
+
+  it('labels the figure as apply lag when replication was running at promotion', () => {
+    const report = reportOf(withReplication({ state: 'running', applyLagSeconds: 0, lastHealthyAt: '2026-11-27T02:58:00.000Z', lastKnownApplyLagSeconds: 0, statusInfo: 'read replication replicating' }));
+    expect(report.rpoSeconds).toBe(0);
+    expect(report.rpo).toMatchObject({ state: 'measured', applyLagSeconds: 0 });
+    expect(rpoText(report, { duration: (x) => `${x} s`, time: (t) => t })).toBe('apply lag 0 s at promotion (ReplicaLag; replication was running)');
+  });
+
+  it('never reports a recorded -1 as the RPO', () => {
+    const report = reportOf({ ...results, recovery: { ...results.recovery, database: { promote: { ...results.recovery.database.promote, replicaLagSeconds: -1 } } } });
+    expect(report.rpoSeconds).toBeNull();
+  });
 
   it('times each stage from its first start to its last poll, and estimates RTO and RPO', () => {
     const report = buildReport(

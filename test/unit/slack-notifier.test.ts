@@ -270,10 +270,29 @@ describe('Slack notifier rendering', () => {
     const m = render(event({ type: 'cutover.succeeded', report }));
 
     expect(headerText(m)).toBe('✅ Cutover succeeded: prod');
-    expect(fieldsOf(m)).toMatchObject({ RTO: '9 m 42 s', RPO: '2.5 s (replica lag at promotion)', Mode: 'emergency' });
+    expect(fieldsOf(m)).toMatchObject({ RTO: '9 m 42 s', RPO: 'apply lag 2.5 s at promotion (ReplicaLag)', Mode: 'emergency' });
     expect(sectionText(m, 'Step durations')).toBe('*Step durations*\n• Preflight: 4.2 s (verified)\n• Promote RDS replica: 6 m 30 s (changed)');
     expect(sectionText(m, 'Changes made')).toContain('`rds:portforge-dr-rds-replica`: promote read replica (`replica` → `standalone`)');
-    expect(fieldsOf(render(event({ type: 'cutover.succeeded', report: { ...report, rpoSeconds: null } }))).RPO).toBe('unknown');
+    expect(fieldsOf(render(event({ type: 'cutover.succeeded', report: { ...report, rpoSeconds: null } }))).RPO).toBe('unknown (no replica lag recorded)');
+  });
+
+  it('says the RPO is unknown, with when replication stopped and the last known apply lag, when Seoul was down', () => {
+    const outage = {
+      ...report,
+      rpoSeconds: null,
+      rpo: {
+        state: 'unknown' as const,
+        replication: 'stopped' as const,
+        applyLagSeconds: null,
+        replicationStoppedAt: '2026-01-01T00:00:00.000Z',
+        lastKnownApplyLagSeconds: 2,
+        statusInfo: 'read replication error (not normal)',
+      },
+    };
+    const rpo = fieldsOf(render(event({ type: 'cutover.succeeded', report: outage }))).RPO ?? '';
+    expect(rpo).toMatch(/^RPO unknown: replication stopped at .+; last known apply lag 2 s$/);
+    expect(rpo).toContain('<!date^1767225600');
+    expect(rpo).not.toMatch(/(^|\s)(-1|0 s)\b/);
   });
 
   it('renders cutover.dry-run-plan with the would-be changes capped at 20 lines and "+N more"', () => {
