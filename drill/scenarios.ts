@@ -270,6 +270,26 @@ export const SCENARIOS: Scenario[] = [
     heal: (w) => w.kube.unblockRollouts(),
     expect: { status: 'FAILED', error: 'RolloutFailedError', failedStep: 'Check Auth rollout' },
   },
+  {
+    name: 'stale-rollout-condition',
+    description:
+      'An earlier Auth rollout got stuck (ProgressDeadlineExceeded) and its condition is still there; the controller takes 25 s to observe the restart.',
+    step: 'Check Auth rollout',
+    arrange: (w) => {
+      w.kube.leaveStuckRollout(w.config.eks.namespace, w.config.eks.deploymentName);
+      // A busy controller-manager: the leftover condition outlives the first poll after the restart.
+      w.kube.observeDelayMs = 25_000;
+    },
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'kubernetes-403',
+    description: 'RBAC forbids patching the Auth ConfigMap (403): permanent, so the run fails at once without retries.',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(Number.POSITIVE_INFINITY, 403, { method: 'PATCH', path: configMapPath(w) }),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'KubernetesForbiddenError', failedStep: 'Patch Auth config' },
+  },
   // ---- CloudFront -----------------------------------------------------------------------
   {
     name: 'cloudfront-precondition-failed',

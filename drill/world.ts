@@ -197,7 +197,13 @@ export class SimulatedWorld {
       });
     }
     // The cluster enforces the RBAC manifest the project ships: a step needing more fails the drill.
-    this.kube = new KubeApiStandIn({ rolloutDelayMs: timing.rolloutSeconds * 1000, now: () => this.now(), rbac: shippedRbac() });
+    this.kube = new KubeApiStandIn({
+      rolloutDelayMs: timing.rolloutSeconds * 1000,
+      now: () => this.now(),
+      rbac: shippedRbac(),
+      // The Deployment controller reconciles a spec change asynchronously; about a second when idle.
+      observeDelayMs: 1000,
+    });
     this.kube.seedConfigMap(config.eks.namespace, config.eks.configMapName, {
       AWS_REGION: config.primaryRegion,
       COGNITO_REGION: config.primaryRegion,
