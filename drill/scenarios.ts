@@ -210,6 +210,13 @@ export const SCENARIOS: Scenario[] = [
     heal: (w) => w.clearFaults(),
     expect: { status: 'FAILED', error: 'DynamoReplicaNotActiveError', failedStep: 'Verify DynamoDB replica' },
   },
+  {
+    name: 'dynamodb-primary-replica-removed',
+    description: 'Seoul has been down for 21 hours: DynamoDB has removed its replica from every table\'s replication group.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.primaryReplicasInaccessibleSince(w.now() - 21 * 3600_000),
+    expect: { status: 'SUCCEEDED' },
+  },
   // ---- Kubernetes -----------------------------------------------------------------------
   {
     name: 'kubernetes-401',

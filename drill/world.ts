@@ -129,7 +129,11 @@ export class SimulatedWorld {
   readonly effects: Effect[] = [];
   readonly replica: Replica;
   readonly distribution: Distribution;
-  readonly tables = new Map<string, { status: string; replicas: Array<{ region: string; status: string }> }>();
+  /**
+   * Global tables as DescribeTable in the standby Region sees them. `inaccessibleSince`: simulated ms
+   * when the replica was first detected inaccessible (ReplicaInaccessibleDateTime).
+   */
+  readonly tables = new Map<string, { status: string; replicas: Array<{ region: string; status: string; inaccessibleSince?: number }> }>();
   replicaLagSeconds = 0;
   /** The lag above holds until this simulated ms, then drops to 0 (Infinity: it holds). */
   replicaLagUntil = Number.POSITIVE_INFINITY;
@@ -183,7 +187,12 @@ export class SimulatedWorld {
       this.tables.set(table, {
         status: 'ACTIVE',
         replicas: [
-          { region: config.primaryRegion, status: 'ACTIVE' },
+          // DynamoDB API reference, ReplicaDescription: a replica in a Region that is inaccessible reads
+          // REGION_DISABLED (INACCESSIBLE_ENCRYPTION_CREDENTIALS when its KMS key is), with the time
+          // it was first detected inaccessible in ReplicaInaccessibleDateTime.
+          this.primaryOutage
+            ? { region: config.primaryRegion, status: 'REGION_DISABLED', inaccessibleSince: this.now() }
+            : { region: config.primaryRegion, status: 'ACTIVE' },
           { region: config.standbyRegion, status: 'ACTIVE' },
         ],
       });
@@ -330,6 +339,20 @@ export class SimulatedWorld {
       acquiredAt: { S: new Date(this.now()).toISOString() },
       expiresAt: { N: String(Math.floor(this.now() / 1000) + 3600) },
     });
+  }
+
+  /**
+   * The primary Region's replicas have been inaccessible since `at` (simulated ms), with this status.
+   * After 20 hours DynamoDB removes such a replica from the replication group (DynamoDB API reference,
+   * ReplicaDescription: "If the AWS Region remains inaccessible for more than 20 hours, DynamoDB will
+   * remove this replica from the replication group").
+   */
+  primaryReplicasInaccessibleSince(at: number, status: 'REGION_DISABLED' | 'INACCESSIBLE_ENCRYPTION_CREDENTIALS' = 'REGION_DISABLED'): void {
+    for (const table of this.tables.values()) {
+      for (const replica of table.replicas) {
+        if (replica.region === this.config.primaryRegion) Object.assign(replica, { status, inaccessibleSince: at });
+      }
+    }
   }
 
   /** Every standby table reads UPDATING once preflight has read it (one describe per table). */
@@ -513,11 +536,17 @@ export class SimulatedWorld {
     handle(ddb, DescribeTableCommand, (input: { TableName?: string }) => {
       const table = this.tables.get(input.TableName ?? '');
       if (!table) throw Object.assign(new Error(`Table ${input.TableName} not found`), { name: 'ResourceNotFoundException', $metadata: {} });
+      const removedAfterMs = 20 * 3600_000; // ReplicaDescription: removed after 20 hours inaccessible
+      const replicas = table.replicas.filter((r) => r.inaccessibleSince === undefined || this.now() - r.inaccessibleSince < removedAfterMs);
       return {
         Table: {
           TableName: input.TableName,
           TableStatus: table.status,
-          Replicas: table.replicas.map((r) => ({ RegionName: r.region, ReplicaStatus: r.status })),
+          Replicas: replicas.map((r) => ({
+            RegionName: r.region,
+            ReplicaStatus: r.status,
+            ...(r.inaccessibleSince === undefined ? {} : { ReplicaInaccessibleDateTime: new Date(r.inaccessibleSince) }),
+          })),
         },
       };
     });

@@ -198,6 +198,7 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
       timeoutMs: config.endpoint.timeoutMs,
     },
     preflight: {
+      primaryRegion: config.primaryRegion,
       standbyRegion: config.standbyRegion,
       replicaInstanceId: config.rds.replicaInstanceId,
       tables: config.dynamodb.tables,

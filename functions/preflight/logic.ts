@@ -13,7 +13,7 @@ import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contrac
 import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors';
 import { latestMetricValueOrNull } from '../shared/metrics';
 import { describeInstance, isFailedStatus, replicaLagQuery, replicaSource } from '../promote-replica/logic';
-import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
+import { assessStandbyTable, type TableContext } from '../verify-dynamodb-replica/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
@@ -118,15 +118,10 @@ export async function checkRdsReplica(
   return checks;
 }
 
-export async function checkDynamoTable(
-  ddb: DynamoDBClient,
-  tableName: string,
-  context: { mode: CutoverMode; standbyRegion: string },
-): Promise<Check> {
+export async function checkDynamoTable(ddb: DynamoDBClient, tableName: string, context: TableContext): Promise<Check> {
   const name = `DynamoDB table ${tableName}`;
-  const table = await describeTable(ddb, tableName);
-  if (table === null) return fail(name, `${tableName} not found`);
-  const { replicas, problems, warnings } = assessTable(table, undefined, context);
+  // The same assessment the verify step applies, so preflight passes exactly what the run will accept.
+  const { replicas, problems, warnings } = await assessStandbyTable(ddb, tableName, context);
   if (problems.length > 0) return fail(name, problems.join('; '));
   if (warnings.length > 0) return warn(name, warnings.join('; '));
   return pass(name, `ACTIVE; replicas ${replicas.map((r) => `${r.region} ${r.status}`).join(', ')}`);
@@ -184,7 +179,9 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
   const t = input.target;
   const groups = await Promise.all([
     checkRdsReplica(deps.rds, deps.cw, deps.clock, t, input.mode),
-    ...t.tables.map((table) => checkDynamoTable(deps.ddb, table, { mode: input.mode, standbyRegion: t.standbyRegion }).then((c) => [c])),
+    ...t.tables.map((table) =>
+      checkDynamoTable(deps.ddb, table, { mode: input.mode, primaryRegion: t.primaryRegion, standbyRegion: t.standbyRegion }).then((c) => [c]),
+    ),
     checkEksCluster(deps.eks, t.clusterName).then((c) => [c]),
     checkCertificate(deps.acm, t.certificateArn).then((c) => [c]),
     checkUserPool(deps.cognito, t.userPoolId).then((c) => [c]),

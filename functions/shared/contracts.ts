@@ -98,6 +98,8 @@ export const EndpointTargetSchema = z.strictObject({
 export type EndpointTarget = z.infer<typeof EndpointTargetSchema>;
 
 export const PreflightTargetSchema = z.strictObject({
+  /** The failing (or, in planned mode, healthy) primary Region: only its replicas are judged by mode. */
+  primaryRegion: nonEmpty,
   standbyRegion: nonEmpty,
   replicaInstanceId: nonEmpty,
   tables: z.array(nonEmpty),

@@ -48,6 +48,7 @@ const CERT = 'arn:aws:acm:ap-northeast-1:111122223333:certificate/0f1e2d3c-aaaa-
 const SOURCE = 'arn:aws:rds:ap-northeast-2:111122223333:db:portforge-test-rds';
 const CLIENT_SECRET = 'super-secret-client-secret-value';
 const target: PreflightTarget = {
+  primaryRegion: 'ap-northeast-2',
   standbyRegion: 'ap-northeast-1',
   replicaInstanceId: 'portforge-dr-rds-replica',
   tables: ['team_chats_ddb', 'chat_rooms_ddb'],
@@ -253,6 +254,22 @@ describe('Preflight', () => {
     expect(message).not.toContain('team_chats_ddb');
   });
 
+  it('blocks a planned cutover when a table has no replica in the primary Region, and only warns in an emergency', async () => {
+    givenReadyStandby();
+    ddbMock.on(DescribeTableCommand, { TableName: 'chat_rooms_ddb' }).resolves({
+      Table: { TableName: 'chat_rooms_ddb', TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'ap-northeast-1', ReplicaStatus: 'ACTIVE' }] },
+    });
+
+    await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toThrow(
+      'DynamoDB table chat_rooms_ddb: no replica in the primary Region ap-northeast-2',
+    );
+    const emergency = await preflight(deps, input({ mode: 'emergency' }));
+    expect(emergency.checks.find((c) => c.name === 'DynamoDB table chat_rooms_ddb')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('no replica in the primary Region ap-northeast-2') as string,
+    });
+  });
+
   it('blocks when the replica is in a failed state', async () => {
     givenReadyStandby();
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'storage-full' }] });
@@ -309,7 +326,7 @@ describe('Preflight', () => {
 
     it('rejects a payload with an unknown target field as StepContractError', async () => {
       await expect(
-        handler({ dryRun: false, mode: 'planned', target: { ...target, primaryRegion: 'ap-northeast-2' } }, lambdaContext()),
+        handler({ dryRun: false, mode: 'planned', target: { ...target, replicaRegion: 'ap-northeast-2' } }, lambdaContext()),
       ).rejects.toMatchObject({ name: 'StepContractError' });
       expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 0);
     });
