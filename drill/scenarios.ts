@@ -401,6 +401,32 @@ export const SCENARIOS: Scenario[] = [
     expect: { status: 'SUCCEEDED', retried: 'Verify DR endpoint' },
   },
   {
+    name: 'endpoint-resolver-cache',
+    description:
+      'Planned cutover, CloudFront deploys in 40 s: the first checks reach Seoul through cached DNS answers (200 from ap-northeast-2) and are retried until Tokyo answers.',
+    step: 'Verify DR endpoint',
+    mode: 'planned',
+    arrange: (w) => {
+      w.timing.cloudfrontDeploySeconds = 40;
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Verify DR endpoint' },
+  },
+  {
+    name: 'endpoint-seoul-still-answers',
+    description:
+      'Planned cutover, CloudFront deploys in 40 s: verify runs within the 60 s DNS TTL, so resolvers still send it to Seoul (200), while Tokyo answers 503.',
+    step: 'Verify DR endpoint',
+    mode: 'planned',
+    arrange: (w) => {
+      w.timing.cloudfrontDeploySeconds = 40;
+      w.endpointFailuresLeft = Number.POSITIVE_INFINITY;
+    },
+    heal: (w) => {
+      w.endpointFailuresLeft = 0;
+    },
+    expect: { status: 'FAILED', error: 'EndpointUnhealthyError', failedStep: 'Verify DR endpoint' },
+  },
+  {
     name: 'endpoint-unhealthy',
     description: 'The DR endpoint stays unhealthy after the switch.',
     step: 'Verify DR endpoint',

@@ -49,6 +49,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
 
+/** Route 53 FAQ: alias records that point to an ELB load balancer have a fixed TTL of 60 seconds. */
+const ALIAS_TTL_SECONDS = 60;
+
 /** Commands that change the world. A dry run must send none of them (I2). */
 export const MUTATING_COMMANDS = new Set([
   'PromoteReadReplicaCommand',
@@ -165,8 +168,10 @@ export class SimulatedWorld {
   private realFetch: typeof fetch | undefined;
   /** What the Slack incoming webhook received (the Block Kit payloads). */
   readonly slackPosts: unknown[] = [];
-  /** Health checks the DR endpoint answered, with the status it gave. */
-  readonly endpointChecks: Array<{ at: number; status: number }> = [];
+  /** Health checks of the endpoint URL: the status (0: no answer) and the Region that answered. */
+  readonly endpointChecks: Array<{ at: number; status: number; region: string }> = [];
+  /** The endpoint host's DNS answer: what Route 53 says now, what resolvers held before, and since when. */
+  private dnsAnswer: { answer: string; previous: string; changedAt: number | null };
   private nextChange = 1;
   /** Simulated time in ms: the drill installs a simulated clock, so Date.now() is simulated there. */
   readonly now: () => number = () => Date.now();
@@ -198,6 +203,7 @@ export class SimulatedWorld {
       });
     }
     this.distribution = { config: initialDistributionConfig(config), etag: 1, updatedAt: null };
+    this.dnsAnswer = { answer: config.primaryRegion, previous: config.primaryRegion, changedAt: null };
     for (const record of targets.records) {
       this.records.set(recordKey(record.name, record.type), {
         Name: `${record.name}.`,
@@ -253,9 +259,11 @@ export class SimulatedWorld {
   }
 
   /**
-   * The DR endpoint (the config's URL) is answered by the world, like the AWS APIs: fetch of
-   * that URL gets 200 once the standby serves, 503 before. The Slack webhook records what it is
-   * sent. Any other URL goes to the real fetch.
+   * The public endpoint (the config's URL) is answered by the world, like the AWS APIs: the Region
+   * the resolver sends it to answers, naming itself with the configured signal. Seoul answers until
+   * resolvers see the switched record (200 from a healthy primary, no answer in an outage); Tokyo
+   * answers 200 once it serves, 503 before. The Slack webhook records what it is sent. Any other URL
+   * goes to the real fetch.
    */
   private installEndpoint(): void {
     const realFetch = globalThis.fetch;
@@ -274,13 +282,74 @@ export class SimulatedWorld {
       }
       if (url !== this.config.endpoint.url) return realFetch(input, init);
       await Promise.resolve();
+      this.noteDnsAnswer();
+      const served = this.resolvedRegion();
+      if (served === this.config.primaryRegion) {
+        // The resolver still sends the request to Seoul. In an outage its load balancer does not answer;
+        // a healthy primary (planned mode) answers 200 itself, as it always has.
+        if (this.primaryOutage) {
+          this.endpointChecks.push({ at: this.now(), status: 0, region: served });
+          throw new TypeError('fetch failed', { cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
+        }
+        this.endpointChecks.push({ at: this.now(), status: 200, region: served });
+        return this.endpointResponse(200, served);
+      }
       const serving = this.drServing();
       const healthy = serving && this.endpointFailuresLeft <= 0;
       if (serving && !healthy) this.endpointFailuresLeft -= 1;
       const status = healthy ? 200 : 503;
-      this.endpointChecks.push({ at: this.now(), status });
-      return new Response(healthy ? 'ok' : 'not serving', { status, headers: { 'content-type': 'text/plain' } });
+      this.endpointChecks.push({ at: this.now(), status, region: served });
+      return this.endpointResponse(status, served);
     };
+  }
+
+  /**
+   * The application's answer, with the Region-identifying signal it is deployed with: the configured
+   * response header, or a field of a JSON body (the service names the Region that served the request).
+   */
+  private endpointResponse(status: number, region: string): Response {
+    const signal = this.config.endpoint.regionSignal;
+    if (signal.type === 'header') {
+      return new Response(status === 200 ? 'ok' : 'not serving', { status, headers: { 'content-type': 'text/plain', [signal.name]: region } });
+    }
+    const body: Record<string, unknown> = { status: status === 200 ? 'ok' : 'not serving' };
+    let node = body;
+    const parts = signal.path.split('.');
+    parts.slice(0, -1).forEach((part) => {
+      const child: Record<string, unknown> = {};
+      node[part] = child;
+      node = child;
+    });
+    node[parts[parts.length - 1] ?? 'region'] = region;
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  }
+
+  /**
+   * The Region a DNS resolver sends the endpoint's host to now. Route 53 answers with the record as
+   * it is once the change is INSYNC, and resolvers keep the previous answer for its TTL: alias records
+   * to an ELB load balancer have a fixed TTL of 60 s (Route 53 FAQ, DNS failover and TTLs).
+   */
+  resolvedRegion(): string {
+    const { answer, previous, changedAt } = this.dnsAnswer;
+    const visibleAfterMs = (this.timing.route53InsyncSeconds + ALIAS_TTL_SECONDS) * 1000;
+    return changedAt === null || this.now() - changedAt >= visibleAfterMs ? answer : previous;
+  }
+
+  /** Where the endpoint's record points in Route 53 now (its host's record, else all of them). */
+  private authoritativeRegion(): string {
+    const host = new URL(this.config.endpoint.url).hostname.toLowerCase();
+    const targets = this.dnsTargets();
+    const own = Object.entries(targets).filter(([name]) => name.toLowerCase().replace(/\.$/, '') === host);
+    const relevant = own.length > 0 ? own : Object.entries(targets);
+    const standby = relevant.every(([, target]) => target === this.config.route53.aliasTarget.dnsName);
+    return standby ? this.config.standbyRegion : this.config.primaryRegion;
+  }
+
+  /** Records when the endpoint's authoritative answer changes (checked after every AWS call). */
+  private noteDnsAnswer(): void {
+    const now = this.authoritativeRegion();
+    if (now === this.dnsAnswer.answer) return;
+    this.dnsAnswer = { answer: now, previous: this.resolvedRegion(), changedAt: this.now() };
   }
 
   /** The DR side serves only once the database is writable, Auth reads the standby config and DNS points there. */
@@ -491,7 +560,9 @@ export class SimulatedWorld {
           this.beforeCall?.(name, input);
           const fault = this.takeFault(name);
           if (fault) return fault.answer(input);
-          return fn(input);
+          const output = fn(input);
+          this.noteDnsAnswer();
+          return output;
         },
       );
     };

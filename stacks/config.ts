@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApproverSchema, AWS_REGION_PATTERN } from '../functions/shared/contracts';
+import { ApproverSchema, AWS_REGION_PATTERN, DEFAULT_REGION_HEADER, RegionSignalSchema } from '../functions/shared/contracts';
 import type {
   BehaviorTarget,
   DistributionTarget,
@@ -83,6 +83,12 @@ export const EnvironmentConfigSchema = z
     }),
     endpoint: z.strictObject({
       url: z.url({ protocol: /^https?$/ }),
+      /**
+       * How the endpoint names the Region that served the request; the verify step requires the
+       * standby Region. A 200 alone proves nothing: resolvers keep the old answer for the record's
+       * TTL, and in planned mode the primary still answers 200. Default: the `x-served-region` header.
+       */
+      regionSignal: RegionSignalSchema.default({ type: 'header', name: DEFAULT_REGION_HEADER }),
       expectStatus: z.number().int().min(100).max(599).default(200),
       timeoutMs: z.number().int().positive().default(5000),
       maxAttempts: z.number().int().positive().default(5),
@@ -194,6 +200,8 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
     })),
     endpoint: {
       url: config.endpoint.url,
+      expectRegion: config.standbyRegion,
+      regionSignal: config.endpoint.regionSignal,
       expectStatus: config.endpoint.expectStatus,
       timeoutMs: config.endpoint.timeoutMs,
     },

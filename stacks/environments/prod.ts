@@ -56,7 +56,14 @@ export const prod: EnvironmentConfigInput = {
     standbyLoadBalancer: 'app/portforge-dr-alb/fedcba9876543210',
     primaryClusterName: 'portforge-cluster',
   },
-  endpoint: { url: 'https://api.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
+  endpoint: {
+    url: 'https://api.portforge.org/health',
+    // The API sets this header to the Region that served the request; verify requires the standby's.
+    regionSignal: { type: 'header', name: 'x-served-region' },
+    expectStatus: 200,
+    timeoutMs: 5000,
+    maxAttempts: 5,
+  },
   slack: { webhookSecretName: 'portforge/slack-webhook', signingSecretName: 'portforge/slack-signing-secret' },
   approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }, { slackUserId: 'U0PORTFORGE2', name: 'platform-oncall' }] },
   alarms: {

@@ -52,7 +52,14 @@ export const staging: EnvironmentConfigInput = {
     standbyLoadBalancer: 'app/portforge-stg-dr-alb/fedcba9876543210',
     primaryClusterName: 'portforge-stg-cluster',
   },
-  endpoint: { url: 'https://api.staging.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
+  endpoint: {
+    url: 'https://api.staging.portforge.org/health',
+    // The API sets this header to the Region that served the request; verify requires the standby's.
+    regionSignal: { type: 'header', name: 'x-served-region' },
+    expectStatus: 200,
+    timeoutMs: 5000,
+    maxAttempts: 5,
+  },
   slack: { webhookSecretName: 'portforge-staging/slack-webhook', signingSecretName: 'portforge-staging/slack-signing-secret' },
   approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }] },
   alarms: {

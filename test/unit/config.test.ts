@@ -32,6 +32,19 @@ describe('environment config', () => {
     }
   });
 
+  it('verifies the endpoint by the x-served-region header unless the config names another signal', () => {
+    const base = ENVIRONMENTS.staging as Record<string, unknown>;
+    const endpoint = base.endpoint as Record<string, unknown>;
+    const withSignal = (regionSignal: unknown) => parseConfig('staging', { ...base, endpoint: { ...endpoint, regionSignal } });
+    const { regionSignal: _omitted, ...withoutSignal } = endpoint;
+    const defaults = parseConfig('staging', { ...base, endpoint: withoutSignal });
+
+    expect(defaults.endpoint.regionSignal).toEqual({ type: 'header', name: 'x-served-region' });
+    expect(toRuntimeTargets(defaults, 'arn').endpoint).toMatchObject({ expectRegion: 'ap-northeast-1', regionSignal: { type: 'header', name: 'x-served-region' } });
+    expect(withSignal({ type: 'body-field', path: 'meta.region' }).endpoint.regionSignal).toEqual({ type: 'body-field', path: 'meta.region' });
+    expect(() => withSignal({ type: 'header', name: 'not a header' })).toThrow(/endpoint\.regionSignal\.name: must be an HTTP header name/);
+  });
+
   it('refuses a standby Region equal to the primary', () => {
     const raw = { ...ENVIRONMENTS.staging, standbyRegion: 'ap-northeast-2' };
     expect(() => parseConfig('staging', raw)).toThrow(/standbyRegion: primaryRegion and standbyRegion must differ/);
