@@ -145,6 +145,28 @@ export const SCENARIOS: Scenario[] = [
     },
     expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
   },
+  {
+    name: 'eks-config-map-auth',
+    description: 'The Tokyo cluster authenticates with CONFIG_MAP only, so it ignores the cutover role\'s access entry (every token gets 401).',
+    step: 'Preflight',
+    arrange: (w) => w.setClusterAuthenticationMode('CONFIG_MAP'),
+    heal: (w) => w.setClusterAuthenticationMode('API_AND_CONFIG_MAP'),
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
+  {
+    name: 'certificate-not-covering',
+    description: 'The Tokyo certificate names only the first record; the other switched records are not on it.',
+    step: 'Preflight',
+    arrange: (w) => {
+      const first = w.targets.records[0]?.name ?? 'api.example.org';
+      w.certificateNames = { domainName: first, subjectAlternativeNames: [first] };
+    },
+    heal: (w) => {
+      const parent = (w.targets.records[0]?.name ?? 'api.example.org').split('.').slice(1).join('.');
+      w.certificateNames = { domainName: `*.${parent}`, subjectAlternativeNames: [`*.${parent}`, parent] };
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
   // ---- RDS ------------------------------------------------------------------------------
   {
     name: 'rds-throttled',

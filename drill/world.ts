@@ -141,7 +141,21 @@ export class SimulatedWorld {
   /** The lag above holds until this simulated ms, then drops to 0 (Infinity: it holds). */
   replicaLagUntil = Number.POSITIVE_INFINITY;
   clusterStatus = 'ACTIVE';
+  /**
+   * EKS API reference, DescribeCluster `accessConfig.authenticationMode`: API | API_AND_CONFIG_MAP |
+   * CONFIG_MAP. Access entries (the cutover role's way in) apply only in the first two.
+   */
+  clusterAuthenticationMode: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP' = 'API_AND_CONFIG_MAP';
+  /**
+   * EKS API reference, VpcConfigResponse: whether the API server endpoint is public and/or private,
+   * and the CIDR blocks allowed to reach the public endpoint (default 0.0.0.0/0).
+   */
+  readonly clusterEndpointAccess = { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], vpcId: 'vpc-0drtokyo0000000001' };
   certificateStatus = 'ISSUED';
+  /** The Tokyo certificate's names (ACM DescribeCertificate DomainName and SubjectAlternativeNames). */
+  certificateNames: { domainName: string; subjectAlternativeNames: string[] };
+  /** Fault: the configured Cognito user pool (or only its app client) does not exist in the standby Region. */
+  cognitoMissing: 'user-pool' | 'app-client' | undefined;
   /** Fault: distribution updates stay InProgress. */
   cloudfrontNeverDeploys = false;
   /** Fault: Route 53 changes stay PENDING. */
@@ -204,6 +218,11 @@ export class SimulatedWorld {
     }
     this.distribution = { config: initialDistributionConfig(config), etag: 1, updatedAt: null };
     this.dnsAnswer = { answer: config.primaryRegion, previous: config.primaryRegion, changedAt: null };
+    // The team's Tokyo certificate: a wildcard for each parent domain of the switched records, plus the
+    // parent itself (a wildcard covers exactly one label, so the apex is listed too).
+    const parents = [...new Set(targets.records.map((r) => r.name.toLowerCase().replace(/\.$/, '').split('.').slice(1).join('.')))];
+    const names = parents.flatMap((p) => [`*.${p}`, p]);
+    this.certificateNames = { domainName: names[0] ?? '*.example.org', subjectAlternativeNames: names };
     for (const record of targets.records) {
       this.records.set(recordKey(record.name, record.type), {
         Name: `${record.name}.`,
@@ -487,6 +506,18 @@ export class SimulatedWorld {
     this.distribution.etag += 1;
   }
 
+  /**
+   * The cluster's authentication mode. In CONFIG_MAP mode EKS ignores access entries, and the
+   * cutover role (mapped only by an access entry, not in aws-auth) is not authenticated: the API
+   * server answers its token with 401 (EKS User Guide, "Grant IAM users access to Kubernetes with
+   * EKS access entries": access entries need API or API_AND_CONFIG_MAP).
+   */
+  setClusterAuthenticationMode(mode: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP'): void {
+    this.clusterAuthenticationMode = mode;
+    this.kube.clearFaults();
+    if (mode === 'CONFIG_MAP') this.kube.failNext(Number.POSITIVE_INFINITY, 401);
+  }
+
   /** Every accepted side effect so far, AWS and Kubernetes. */
   allEffects(): Effect[] {
     return [...this.effects, ...this.kubernetesEffects()];
@@ -648,25 +679,63 @@ export class SimulatedWorld {
     });
 
     const eks = on(EKSClient);
-    handle(eks, DescribeClusterCommand, (input: { name?: string }) => ({
-      cluster: {
-        name: input.name,
-        status: this.clusterStatus,
-        endpoint: this.kubeEndpoint?.endpoint,
-        certificateAuthority: { data: this.kubeEndpoint?.caData },
+    handle(eks, DescribeClusterCommand, (input: { name?: string }) => {
+      if (input.name !== this.config.eks.clusterName) {
+        throw Object.assign(new Error(`No cluster found for name: ${input.name}.`), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+      }
+      const access = this.clusterEndpointAccess;
+      return {
+        cluster: {
+          name: input.name,
+          status: this.clusterStatus,
+          endpoint: this.kubeEndpoint?.endpoint,
+          certificateAuthority: { data: this.kubeEndpoint?.caData },
+          accessConfig: { authenticationMode: this.clusterAuthenticationMode },
+          resourcesVpcConfig: {
+            vpcId: access.vpcId,
+            endpointPublicAccess: access.endpointPublicAccess,
+            endpointPrivateAccess: access.endpointPrivateAccess,
+            publicAccessCidrs: [...access.publicAccessCidrs],
+          },
+        },
+      };
+    });
+
+    const acm = on(ACMClient);
+    // ACM API reference, DescribeCertificate: the certificate's DomainName and every name it
+    // covers in SubjectAlternativeNames (which repeats the DomainName).
+    handle(acm, DescribeCertificateCommand, (input: { CertificateArn?: string }) => ({
+      Certificate: {
+        CertificateArn: input.CertificateArn,
+        Status: this.certificateStatus,
+        DomainName: this.certificateNames.domainName,
+        SubjectAlternativeNames: [...this.certificateNames.subjectAlternativeNames],
+        Type: 'AMAZON_ISSUED',
       },
     }));
 
-    const acm = on(ACMClient);
-    handle(acm, DescribeCertificateCommand, (input: { CertificateArn?: string }) => ({
-      Certificate: { CertificateArn: input.CertificateArn, Status: this.certificateStatus, DomainName: '*.portforge.org' },
-    }));
-
     const cognito = on(CognitoIdentityProviderClient);
-    handle(cognito, DescribeUserPoolCommand, (input: { UserPoolId?: string }) => ({ UserPool: { Id: input.UserPoolId, Name: 'portforge-dr-user-pool' } }));
-    handle(cognito, DescribeUserPoolClientCommand, (input: { UserPoolId?: string; ClientId?: string }) => ({
-      UserPoolClient: { UserPoolId: input.UserPoolId, ClientId: input.ClientId, ClientName: 'portforge-dr-client' },
-    }));
+    // Cognito API reference: DescribeUserPool / DescribeUserPoolClient answer ResourceNotFoundException
+    // for a pool or client that does not exist in the Region called.
+    const cognitoNotFound = (what: string) =>
+      Object.assign(new Error(`${what} does not exist.`), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const poolId = this.config.cognito.userPoolId;
+    handle(cognito, DescribeUserPoolCommand, (input: { UserPoolId?: string }) => {
+      if (input.UserPoolId !== poolId || this.cognitoMissing === 'user-pool') throw cognitoNotFound(`User pool ${input.UserPoolId}`);
+      return {
+        UserPool: {
+          Id: poolId,
+          Name: 'portforge-dr-user-pool',
+          Arn: `arn:aws:cognito-idp:${this.config.standbyRegion}:123456789012:userpool/${poolId}`,
+          Status: 'Enabled',
+        },
+      };
+    });
+    handle(cognito, DescribeUserPoolClientCommand, (input: { UserPoolId?: string; ClientId?: string }) => {
+      if (input.UserPoolId !== poolId || this.cognitoMissing === 'user-pool') throw cognitoNotFound(`User pool ${input.UserPoolId}`);
+      if (input.ClientId !== this.config.cognito.appClientId || this.cognitoMissing === 'app-client') throw cognitoNotFound(`User pool client ${input.ClientId}`);
+      return { UserPoolClient: { UserPoolId: poolId, ClientId: input.ClientId, ClientName: 'portforge-dr-client' } };
+    });
 
     const cf = on(CloudFrontClient);
     handle(cf, GetDistributionConfigCommand, () => ({

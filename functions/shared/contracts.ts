@@ -120,6 +120,14 @@ export const EndpointTargetSchema = z.strictObject({
 export type EndpointTarget = z.infer<typeof EndpointTargetSchema>;
 
 export const PreflightTargetSchema = z.strictObject({
+  /** Every DNS record name the cutover switches: the certificate must cover each. */
+  recordNames: z.array(nonEmpty),
+  /** Where the Kubernetes steps reach the cluster endpoint from (config `eks.lambdaAccess`). */
+  eksAccess: z.strictObject({
+    mode: z.enum(['public', 'vpc']),
+    /** The Lambdas' public egress CIDRs; absent: unknown addresses, so public access must admit 0.0.0.0/0. */
+    egressCidrs: z.array(nonEmpty).optional(),
+  }),
   /** The failing (or, in planned mode, healthy) primary Region: only its replicas are judged by mode. */
   primaryRegion: nonEmpty,
   standbyRegion: nonEmpty,

@@ -19,12 +19,9 @@ export const prod: EnvironmentConfigInput = {
     configMapName: 'auth-config',
     deploymentName: 'auth',
     kubernetesGroup: 'dr-cutover',
-    configMapData: {
-      AWS_REGION: 'ap-northeast-1',
-      COGNITO_REGION: 'ap-northeast-1',
-      COGNITO_USER_POOL_ID: 'ap-northeast-1_PortforgeDR',
-      COGNITO_APP_CLIENT_ID: 'portforge-dr-client',
-    },
+    // The Auth ConfigMap's AWS_REGION and COGNITO_* keys are derived from standbyRegion and cognito.
+    // The Lambdas reach the cluster's public endpoint; its publicAccessCidrs must admit them.
+    lambdaAccess: 'public',
     rolloutPoll: { intervalSeconds: 10, maxAttempts: 60 },
   },
   cognito: { userPoolId: 'ap-northeast-1_PortforgeDR', appClientId: 'portforge-dr-client' },
