@@ -167,6 +167,18 @@ export const SCENARIOS: Scenario[] = [
     },
     expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
   },
+  {
+    name: 'cognito-client-missing',
+    description: 'The Tokyo user pool has no app client with the configured id (the Auth ConfigMap would name a client that does not exist).',
+    step: 'Preflight',
+    arrange: (w) => {
+      w.cognitoMissing = 'app-client';
+    },
+    heal: (w) => {
+      w.cognitoMissing = undefined;
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
   // ---- RDS ------------------------------------------------------------------------------
   {
     name: 'rds-throttled',
