@@ -47,6 +47,13 @@ export interface KubeApiStandInOptions {
   expectedCluster?: { clusterName: string; credentials: StaticCredentials };
   /** Emulated RBAC: when set, only these verbs on these resource names are allowed; anything else is 403. */
   rbac?: { configmaps?: RbacRule; deployments?: RbacRule };
+  /**
+   * How long after a spec change the Deployment controller observes the new generation (default 0).
+   * Until then the status is the one the controller last wrote: the old `observedGeneration` and
+   * the old conditions, including a `Progressing` condition with reason ProgressDeadlineExceeded
+   * left by an earlier stuck rollout.
+   */
+  observeDelayMs?: number;
 }
 
 export interface RbacRule {
@@ -96,6 +103,8 @@ interface Rollout {
 interface StoredDeployment {
   object: JsonObject;
   rollout?: Rollout;
+  /** The status the controller last wrote, shown until it observes the current generation at `until`. */
+  unobserved?: { status: Json; until: number };
 }
 
 class HttpError extends Error {
@@ -135,6 +144,8 @@ export class KubeApiStandIn {
   private readonly rolloutDelayMs: number;
   private readonly tokenMaxAgeMs: number;
   private rolloutOutcome: RolloutOutcome;
+  /** See KubeApiStandInOptions.observeDelayMs; scenarios may change it. */
+  observeDelayMs: number;
   private readonly configMaps = new Map<string, JsonObject>();
   private readonly deployments = new Map<string, StoredDeployment>();
   private readonly faults: Fault[] = [];
@@ -148,6 +159,7 @@ export class KubeApiStandIn {
     this.rolloutDelayMs = options.rolloutDelayMs ?? 500;
     this.tokenMaxAgeMs = options.tokenMaxAgeMs ?? 15 * 60_000;
     this.rolloutOutcome = options.rolloutOutcome ?? 'complete';
+    this.observeDelayMs = options.observeDelayMs ?? 0;
   }
 
   // ---- lifecycle ----
@@ -227,6 +239,23 @@ export class KubeApiStandIn {
   deployment(namespace: string, name: string): V1Deployment | undefined {
     const stored = this.deployments.get(key(namespace, name));
     return stored ? this.materialize(stored) : undefined;
+  }
+
+  /**
+   * An earlier rollout of the Deployment (a pod-template change before this run) got stuck: its
+   * status reads `Progressing` False with reason ProgressDeadlineExceeded, and keeps that
+   * condition until the controller observes a newer generation. Rollouts started from now on complete.
+   * Kubernetes docs, Deployments, "Failed Deployment": once the deadline passes, the controller adds
+   * type Progressing, status False, reason ProgressDeadlineExceeded to `.status.conditions`.
+   */
+  leaveStuckRollout(namespace: string, name: string): void {
+    const stored = this.deployments.get(key(namespace, name));
+    if (!stored) throw new Error(`no Deployment ${namespace}/${name} to leave stuck`);
+    const generation = numberAt(stored.object, ['metadata', 'generation']) + 1;
+    setPath(stored.object, ['metadata', 'generation'], generation);
+    setPath(stored.object, ['spec', 'template', 'metadata', 'annotations', 'kubectl.kubernetes.io/restartedAt'], new Date(this.now() - 3600_000).toISOString());
+    stored.rollout = { generation, startedAt: this.now() - this.rolloutDelayMs, outcome: 'progress-deadline-exceeded' };
+    this.rolloutOutcome = 'complete';
   }
 
   /** Rollouts started from now on end this way. */
@@ -347,8 +376,14 @@ export class KubeApiStandIn {
             getPath(next, ['spec', 'template']) ?? null,
             getPath(current, ['spec', 'template']) ?? null,
           );
+          // The controller reconciles asynchronously: until it observes this generation, readers see
+          // the status it last wrote (observedGeneration < generation), as kubectl's rollout status expects.
+          const observedAt = this.now() + this.observeDelayMs;
+          if (this.observeDelayMs > 0) {
+            stored.unobserved = { status: this.materialize(stored).status ?? null, until: observedAt };
+          }
           if (templateChanged) {
-            stored.rollout = { generation, startedAt: this.now(), outcome: this.rolloutOutcome };
+            stored.rollout = { generation, startedAt: observedAt, outcome: this.rolloutOutcome };
           }
         }
         stored.object = next;
@@ -467,6 +502,10 @@ export class KubeApiStandIn {
   /** The Deployment with `status` as the controller would report it at `now()`. */
   private materialize(stored: StoredDeployment): JsonObject {
     const object = clone(stored.object) as JsonObject;
+    if (stored.unobserved && this.now() < stored.unobserved.until) {
+      object.status = clone(stored.unobserved.status);
+      return object;
+    }
     const metadataName = getPath(object, ['metadata', 'name']);
     const name = typeof metadataName === 'string' ? metadataName : 'deployment';
     const generation = numberAt(object, ['metadata', 'generation']);

@@ -145,6 +145,40 @@ export const SCENARIOS: Scenario[] = [
     },
     expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
   },
+  {
+    name: 'eks-config-map-auth',
+    description: 'The Tokyo cluster authenticates with CONFIG_MAP only, so it ignores the cutover role\'s access entry (every token gets 401).',
+    step: 'Preflight',
+    arrange: (w) => w.setClusterAuthenticationMode('CONFIG_MAP'),
+    heal: (w) => w.setClusterAuthenticationMode('API_AND_CONFIG_MAP'),
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
+  {
+    name: 'certificate-not-covering',
+    description: 'The Tokyo certificate names only the first record; the other switched records are not on it.',
+    step: 'Preflight',
+    arrange: (w) => {
+      const first = w.targets.records[0]?.name ?? 'api.example.org';
+      w.certificateNames = { domainName: first, subjectAlternativeNames: [first] };
+    },
+    heal: (w) => {
+      const parent = (w.targets.records[0]?.name ?? 'api.example.org').split('.').slice(1).join('.');
+      w.certificateNames = { domainName: `*.${parent}`, subjectAlternativeNames: [`*.${parent}`, parent] };
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
+  {
+    name: 'cognito-client-missing',
+    description: 'The Tokyo user pool has no app client with the configured id (the Auth ConfigMap would name a client that does not exist).',
+    step: 'Preflight',
+    arrange: (w) => {
+      w.cognitoMissing = 'app-client';
+    },
+    heal: (w) => {
+      w.cognitoMissing = undefined;
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
   // ---- RDS ------------------------------------------------------------------------------
   {
     name: 'rds-throttled',
@@ -228,6 +262,13 @@ export const SCENARIOS: Scenario[] = [
     heal: (w) => w.clearFaults(),
     expect: { status: 'FAILED', error: 'DynamoReplicaNotActiveError', failedStep: 'Verify DynamoDB replica' },
   },
+  {
+    name: 'dynamodb-primary-replica-removed',
+    description: 'Seoul has been down for 21 hours: DynamoDB has removed its replica from every table\'s replication group.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.primaryReplicasInaccessibleSince(w.now() - 21 * 3600_000),
+    expect: { status: 'SUCCEEDED' },
+  },
   // ---- Kubernetes -----------------------------------------------------------------------
   {
     name: 'kubernetes-401',
@@ -287,6 +328,26 @@ export const SCENARIOS: Scenario[] = [
     arrange: (w) => w.kube.setRolloutOutcome('progress-deadline-exceeded'),
     heal: (w) => w.kube.unblockRollouts(),
     expect: { status: 'FAILED', error: 'RolloutFailedError', failedStep: 'Check Auth rollout' },
+  },
+  {
+    name: 'stale-rollout-condition',
+    description:
+      'An earlier Auth rollout got stuck (ProgressDeadlineExceeded) and its condition is still there; the controller takes 25 s to observe the restart.',
+    step: 'Check Auth rollout',
+    arrange: (w) => {
+      w.kube.leaveStuckRollout(w.config.eks.namespace, w.config.eks.deploymentName);
+      // A busy controller-manager: the leftover condition outlives the first poll after the restart.
+      w.kube.observeDelayMs = 25_000;
+    },
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'kubernetes-403',
+    description: 'RBAC forbids patching the Auth ConfigMap (403): permanent, so the run fails at once without retries.',
+    step: 'Patch Auth config',
+    arrange: (w) => w.kube.failNext(Number.POSITIVE_INFINITY, 403, { method: 'PATCH', path: configMapPath(w) }),
+    heal: (w) => w.clearFaults(),
+    expect: { status: 'FAILED', error: 'KubernetesForbiddenError', failedStep: 'Patch Auth config' },
   },
   // ---- CloudFront -----------------------------------------------------------------------
   {
@@ -390,6 +451,32 @@ export const SCENARIOS: Scenario[] = [
       w.endpointFailuresLeft = 1;
     },
     expect: { status: 'SUCCEEDED', retried: 'Verify DR endpoint' },
+  },
+  {
+    name: 'endpoint-resolver-cache',
+    description:
+      'Planned cutover, CloudFront deploys in 40 s: the first checks reach Seoul through cached DNS answers (200 from ap-northeast-2) and are retried until Tokyo answers.',
+    step: 'Verify DR endpoint',
+    mode: 'planned',
+    arrange: (w) => {
+      w.timing.cloudfrontDeploySeconds = 40;
+    },
+    expect: { status: 'SUCCEEDED', retried: 'Verify DR endpoint' },
+  },
+  {
+    name: 'endpoint-seoul-still-answers',
+    description:
+      'Planned cutover, CloudFront deploys in 40 s: verify runs within the 60 s DNS TTL, so resolvers still send it to Seoul (200), while Tokyo answers 503.',
+    step: 'Verify DR endpoint',
+    mode: 'planned',
+    arrange: (w) => {
+      w.timing.cloudfrontDeploySeconds = 40;
+      w.endpointFailuresLeft = Number.POSITIVE_INFINITY;
+    },
+    heal: (w) => {
+      w.endpointFailuresLeft = 0;
+    },
+    expect: { status: 'FAILED', error: 'EndpointUnhealthyError', failedStep: 'Verify DR endpoint' },
   },
   {
     name: 'endpoint-unhealthy',

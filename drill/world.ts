@@ -49,6 +49,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TIMING, promotionSeconds, type TimingModel } from './timing';
 
+/** Route 53 FAQ: alias records that point to an ELB load balancer have a fixed TTL of 60 seconds. */
+const ALIAS_TTL_SECONDS = 60;
+
 /** Commands that change the world. A dry run must send none of them (I2). */
 export const MUTATING_COMMANDS = new Set([
   'PromoteReadReplicaCommand',
@@ -146,7 +149,11 @@ export class SimulatedWorld {
   readonly effects: Effect[] = [];
   readonly replica: Replica;
   readonly distribution: Distribution;
-  readonly tables = new Map<string, { status: string; replicas: Array<{ region: string; status: string }> }>();
+  /**
+   * Global tables as DescribeTable in the standby Region sees them. `inaccessibleSince`: simulated ms
+   * when the replica was first detected inaccessible (ReplicaInaccessibleDateTime).
+   */
+  readonly tables = new Map<string, { status: string; replicas: Array<{ region: string; status: string; inaccessibleSince?: number }> }>();
   replicaLagSeconds = 0;
   /** The lag above holds until this simulated ms, then drops to 0 (Infinity: it holds). */
   replicaLagUntil = Number.POSITIVE_INFINITY;
@@ -159,7 +166,21 @@ export class SimulatedWorld {
   /** Simulated ms at which replication from the primary stopped (the outage began); fixed on first use. */
   private replicationStopped: number | undefined;
   clusterStatus = 'ACTIVE';
+  /**
+   * EKS API reference, DescribeCluster `accessConfig.authenticationMode`: API | API_AND_CONFIG_MAP |
+   * CONFIG_MAP. Access entries (the cutover role's way in) apply only in the first two.
+   */
+  clusterAuthenticationMode: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP' = 'API_AND_CONFIG_MAP';
+  /**
+   * EKS API reference, VpcConfigResponse: whether the API server endpoint is public and/or private,
+   * and the CIDR blocks allowed to reach the public endpoint (default 0.0.0.0/0).
+   */
+  readonly clusterEndpointAccess = { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], vpcId: 'vpc-0drtokyo0000000001' };
   certificateStatus = 'ISSUED';
+  /** The Tokyo certificate's names (ACM DescribeCertificate DomainName and SubjectAlternativeNames). */
+  certificateNames: { domainName: string; subjectAlternativeNames: string[] };
+  /** Fault: the configured Cognito user pool (or only its app client) does not exist in the standby Region. */
+  cognitoMissing: 'user-pool' | 'app-client' | undefined;
   /** Fault: distribution updates stay InProgress. */
   cloudfrontNeverDeploys = false;
   /** Fault: Route 53 changes stay PENDING. */
@@ -186,8 +207,10 @@ export class SimulatedWorld {
   private realFetch: typeof fetch | undefined;
   /** What the Slack incoming webhook received (the Block Kit payloads). */
   readonly slackPosts: unknown[] = [];
-  /** Health checks the DR endpoint answered, with the status it gave. */
-  readonly endpointChecks: Array<{ at: number; status: number }> = [];
+  /** Health checks of the endpoint URL: the status (0: no answer) and the Region that answered. */
+  readonly endpointChecks: Array<{ at: number; status: number; region: string }> = [];
+  /** The endpoint host's DNS answer: what Route 53 says now, what resolvers held before, and since when. */
+  private dnsAnswer: { answer: string; previous: string; changedAt: number | null };
   private nextChange = 1;
   /** Simulated time in ms: the drill installs a simulated clock, so Date.now() is simulated there. */
   readonly now: () => number = () => Date.now();
@@ -217,12 +240,23 @@ export class SimulatedWorld {
       this.tables.set(table, {
         status: 'ACTIVE',
         replicas: [
-          { region: config.primaryRegion, status: 'ACTIVE' },
+          // DynamoDB API reference, ReplicaDescription: a replica in a Region that is inaccessible reads
+          // REGION_DISABLED (INACCESSIBLE_ENCRYPTION_CREDENTIALS when its KMS key is), with the time
+          // it was first detected inaccessible in ReplicaInaccessibleDateTime.
+          this.primaryOutage
+            ? { region: config.primaryRegion, status: 'REGION_DISABLED', inaccessibleSince: this.now() }
+            : { region: config.primaryRegion, status: 'ACTIVE' },
           { region: config.standbyRegion, status: 'ACTIVE' },
         ],
       });
     }
     this.distribution = { config: initialDistributionConfig(config), etag: 1, updatedAt: null };
+    this.dnsAnswer = { answer: config.primaryRegion, previous: config.primaryRegion, changedAt: null };
+    // The team's Tokyo certificate: a wildcard for each parent domain of the switched records, plus the
+    // parent itself (a wildcard covers exactly one label, so the apex is listed too).
+    const parents = [...new Set(targets.records.map((r) => r.name.toLowerCase().replace(/\.$/, '').split('.').slice(1).join('.')))];
+    const names = parents.flatMap((p) => [`*.${p}`, p]);
+    this.certificateNames = { domainName: names[0] ?? '*.example.org', subjectAlternativeNames: names };
     for (const record of targets.records) {
       this.records.set(recordKey(record.name, record.type), {
         Name: `${record.name}.`,
@@ -231,7 +265,13 @@ export class SimulatedWorld {
       });
     }
     // The cluster enforces the RBAC manifest the project ships: a step needing more fails the drill.
-    this.kube = new KubeApiStandIn({ rolloutDelayMs: timing.rolloutSeconds * 1000, now: () => this.now(), rbac: shippedRbac() });
+    this.kube = new KubeApiStandIn({
+      rolloutDelayMs: timing.rolloutSeconds * 1000,
+      now: () => this.now(),
+      rbac: shippedRbac(),
+      // The Deployment controller reconciles a spec change asynchronously; about a second when idle.
+      observeDelayMs: 1000,
+    });
     this.kube.seedConfigMap(config.eks.namespace, config.eks.configMapName, {
       AWS_REGION: config.primaryRegion,
       COGNITO_REGION: config.primaryRegion,
@@ -272,9 +312,11 @@ export class SimulatedWorld {
   }
 
   /**
-   * The DR endpoint (the config's URL) is answered by the world, like the AWS APIs: fetch of
-   * that URL gets 200 once the standby serves, 503 before. The Slack webhook records what it is
-   * sent. Any other URL goes to the real fetch.
+   * The public endpoint (the config's URL) is answered by the world, like the AWS APIs: the Region
+   * the resolver sends it to answers, naming itself with the configured signal. Seoul answers until
+   * resolvers see the switched record (200 from a healthy primary, no answer in an outage); Tokyo
+   * answers 200 once it serves, 503 before. The Slack webhook records what it is sent. Any other URL
+   * goes to the real fetch.
    */
   private installEndpoint(): void {
     const realFetch = globalThis.fetch;
@@ -293,13 +335,74 @@ export class SimulatedWorld {
       }
       if (url !== this.config.endpoint.url) return realFetch(input, init);
       await Promise.resolve();
+      this.noteDnsAnswer();
+      const served = this.resolvedRegion();
+      if (served === this.config.primaryRegion) {
+        // The resolver still sends the request to Seoul. In an outage its load balancer does not answer;
+        // a healthy primary (planned mode) answers 200 itself, as it always has.
+        if (this.primaryOutage) {
+          this.endpointChecks.push({ at: this.now(), status: 0, region: served });
+          throw new TypeError('fetch failed', { cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
+        }
+        this.endpointChecks.push({ at: this.now(), status: 200, region: served });
+        return this.endpointResponse(200, served);
+      }
       const serving = this.drServing();
       const healthy = serving && this.endpointFailuresLeft <= 0;
       if (serving && !healthy) this.endpointFailuresLeft -= 1;
       const status = healthy ? 200 : 503;
-      this.endpointChecks.push({ at: this.now(), status });
-      return new Response(healthy ? 'ok' : 'not serving', { status, headers: { 'content-type': 'text/plain' } });
+      this.endpointChecks.push({ at: this.now(), status, region: served });
+      return this.endpointResponse(status, served);
     };
+  }
+
+  /**
+   * The application's answer, with the Region-identifying signal it is deployed with: the configured
+   * response header, or a field of a JSON body (the service names the Region that served the request).
+   */
+  private endpointResponse(status: number, region: string): Response {
+    const signal = this.config.endpoint.regionSignal;
+    if (signal.type === 'header') {
+      return new Response(status === 200 ? 'ok' : 'not serving', { status, headers: { 'content-type': 'text/plain', [signal.name]: region } });
+    }
+    const body: Record<string, unknown> = { status: status === 200 ? 'ok' : 'not serving' };
+    let node = body;
+    const parts = signal.path.split('.');
+    parts.slice(0, -1).forEach((part) => {
+      const child: Record<string, unknown> = {};
+      node[part] = child;
+      node = child;
+    });
+    node[parts[parts.length - 1] ?? 'region'] = region;
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  }
+
+  /**
+   * The Region a DNS resolver sends the endpoint's host to now. Route 53 answers with the record as
+   * it is once the change is INSYNC, and resolvers keep the previous answer for its TTL: alias records
+   * to an ELB load balancer have a fixed TTL of 60 s (Route 53 FAQ, DNS failover and TTLs).
+   */
+  resolvedRegion(): string {
+    const { answer, previous, changedAt } = this.dnsAnswer;
+    const visibleAfterMs = (this.timing.route53InsyncSeconds + ALIAS_TTL_SECONDS) * 1000;
+    return changedAt === null || this.now() - changedAt >= visibleAfterMs ? answer : previous;
+  }
+
+  /** Where the endpoint's record points in Route 53 now (its host's record, else all of them). */
+  private authoritativeRegion(): string {
+    const host = new URL(this.config.endpoint.url).hostname.toLowerCase();
+    const targets = this.dnsTargets();
+    const own = Object.entries(targets).filter(([name]) => name.toLowerCase().replace(/\.$/, '') === host);
+    const relevant = own.length > 0 ? own : Object.entries(targets);
+    const standby = relevant.every(([, target]) => target === this.config.route53.aliasTarget.dnsName);
+    return standby ? this.config.standbyRegion : this.config.primaryRegion;
+  }
+
+  /** Records when the endpoint's authoritative answer changes (checked after every AWS call). */
+  private noteDnsAnswer(): void {
+    const now = this.authoritativeRegion();
+    if (now === this.dnsAnswer.answer) return;
+    this.dnsAnswer = { answer: now, previous: this.resolvedRegion(), changedAt: this.now() };
   }
 
   /** The DR side serves only once the database is writable, Auth reads the standby config and DNS points there. */
@@ -463,6 +566,20 @@ export class SimulatedWorld {
     });
   }
 
+  /**
+   * The primary Region's replicas have been inaccessible since `at` (simulated ms), with this status.
+   * After 20 hours DynamoDB removes such a replica from the replication group (DynamoDB API reference,
+   * ReplicaDescription: "If the AWS Region remains inaccessible for more than 20 hours, DynamoDB will
+   * remove this replica from the replication group").
+   */
+  primaryReplicasInaccessibleSince(at: number, status: 'REGION_DISABLED' | 'INACCESSIBLE_ENCRYPTION_CREDENTIALS' = 'REGION_DISABLED'): void {
+    for (const table of this.tables.values()) {
+      for (const replica of table.replicas) {
+        if (replica.region === this.config.primaryRegion) Object.assign(replica, { status, inaccessibleSince: at });
+      }
+    }
+  }
+
   /** Every standby table reads UPDATING once preflight has read it (one describe per table). */
   degradeTableAfterPreflight(): void {
     this.answerNext(
@@ -524,6 +641,18 @@ export class SimulatedWorld {
   restoreDrOrigin(): void {
     if (this.removedOrigins) this.distribution.config.Origins = this.removedOrigins;
     this.distribution.etag += 1;
+  }
+
+  /**
+   * The cluster's authentication mode. In CONFIG_MAP mode EKS ignores access entries, and the
+   * cutover role (mapped only by an access entry, not in aws-auth) is not authenticated: the API
+   * server answers its token with 401 (EKS User Guide, "Grant IAM users access to Kubernetes with
+   * EKS access entries": access entries need API or API_AND_CONFIG_MAP).
+   */
+  setClusterAuthenticationMode(mode: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP'): void {
+    this.clusterAuthenticationMode = mode;
+    this.kube.clearFaults();
+    if (mode === 'CONFIG_MAP') this.kube.failNext(Number.POSITIVE_INFINITY, 401);
   }
 
   /** Every accepted side effect so far, AWS and Kubernetes. */
@@ -599,7 +728,9 @@ export class SimulatedWorld {
           this.beforeCall?.(name, input);
           const fault = this.takeFault(name);
           if (fault) return fault.answer(input);
-          return fn(input, region);
+          const output = fn(input, region);
+          this.noteDnsAnswer();
+          return output;
         },
       );
     };
@@ -665,11 +796,17 @@ export class SimulatedWorld {
     handle(ddb, DescribeTableCommand, (input: { TableName?: string }) => {
       const table = this.tables.get(input.TableName ?? '');
       if (!table) throw Object.assign(new Error(`Table ${input.TableName} not found`), { name: 'ResourceNotFoundException', $metadata: {} });
+      const removedAfterMs = 20 * 3600_000; // ReplicaDescription: removed after 20 hours inaccessible
+      const replicas = table.replicas.filter((r) => r.inaccessibleSince === undefined || this.now() - r.inaccessibleSince < removedAfterMs);
       return {
         Table: {
           TableName: input.TableName,
           TableStatus: table.status,
-          Replicas: table.replicas.map((r) => ({ RegionName: r.region, ReplicaStatus: r.status })),
+          Replicas: replicas.map((r) => ({
+            RegionName: r.region,
+            ReplicaStatus: r.status,
+            ...(r.inaccessibleSince === undefined ? {} : { ReplicaInaccessibleDateTime: new Date(r.inaccessibleSince) }),
+          })),
         },
       };
     });
@@ -700,25 +837,63 @@ export class SimulatedWorld {
     });
 
     const eks = on(EKSClient);
-    handle(eks, DescribeClusterCommand, (input: { name?: string }) => ({
-      cluster: {
-        name: input.name,
-        status: this.clusterStatus,
-        endpoint: this.kubeEndpoint?.endpoint,
-        certificateAuthority: { data: this.kubeEndpoint?.caData },
+    handle(eks, DescribeClusterCommand, (input: { name?: string }) => {
+      if (input.name !== this.config.eks.clusterName) {
+        throw Object.assign(new Error(`No cluster found for name: ${input.name}.`), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+      }
+      const access = this.clusterEndpointAccess;
+      return {
+        cluster: {
+          name: input.name,
+          status: this.clusterStatus,
+          endpoint: this.kubeEndpoint?.endpoint,
+          certificateAuthority: { data: this.kubeEndpoint?.caData },
+          accessConfig: { authenticationMode: this.clusterAuthenticationMode },
+          resourcesVpcConfig: {
+            vpcId: access.vpcId,
+            endpointPublicAccess: access.endpointPublicAccess,
+            endpointPrivateAccess: access.endpointPrivateAccess,
+            publicAccessCidrs: [...access.publicAccessCidrs],
+          },
+        },
+      };
+    });
+
+    const acm = on(ACMClient);
+    // ACM API reference, DescribeCertificate: the certificate's DomainName and every name it
+    // covers in SubjectAlternativeNames (which repeats the DomainName).
+    handle(acm, DescribeCertificateCommand, (input: { CertificateArn?: string }) => ({
+      Certificate: {
+        CertificateArn: input.CertificateArn,
+        Status: this.certificateStatus,
+        DomainName: this.certificateNames.domainName,
+        SubjectAlternativeNames: [...this.certificateNames.subjectAlternativeNames],
+        Type: 'AMAZON_ISSUED',
       },
     }));
 
-    const acm = on(ACMClient);
-    handle(acm, DescribeCertificateCommand, (input: { CertificateArn?: string }) => ({
-      Certificate: { CertificateArn: input.CertificateArn, Status: this.certificateStatus, DomainName: '*.portforge.org' },
-    }));
-
     const cognito = on(CognitoIdentityProviderClient);
-    handle(cognito, DescribeUserPoolCommand, (input: { UserPoolId?: string }) => ({ UserPool: { Id: input.UserPoolId, Name: 'portforge-dr-user-pool' } }));
-    handle(cognito, DescribeUserPoolClientCommand, (input: { UserPoolId?: string; ClientId?: string }) => ({
-      UserPoolClient: { UserPoolId: input.UserPoolId, ClientId: input.ClientId, ClientName: 'portforge-dr-client' },
-    }));
+    // Cognito API reference: DescribeUserPool / DescribeUserPoolClient answer ResourceNotFoundException
+    // for a pool or client that does not exist in the Region called.
+    const cognitoNotFound = (what: string) =>
+      Object.assign(new Error(`${what} does not exist.`), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const poolId = this.config.cognito.userPoolId;
+    handle(cognito, DescribeUserPoolCommand, (input: { UserPoolId?: string }) => {
+      if (input.UserPoolId !== poolId || this.cognitoMissing === 'user-pool') throw cognitoNotFound(`User pool ${input.UserPoolId}`);
+      return {
+        UserPool: {
+          Id: poolId,
+          Name: 'portforge-dr-user-pool',
+          Arn: `arn:aws:cognito-idp:${this.config.standbyRegion}:123456789012:userpool/${poolId}`,
+          Status: 'Enabled',
+        },
+      };
+    });
+    handle(cognito, DescribeUserPoolClientCommand, (input: { UserPoolId?: string; ClientId?: string }) => {
+      if (input.UserPoolId !== poolId || this.cognitoMissing === 'user-pool') throw cognitoNotFound(`User pool ${input.UserPoolId}`);
+      if (input.ClientId !== this.config.cognito.appClientId || this.cognitoMissing === 'app-client') throw cognitoNotFound(`User pool client ${input.ClientId}`);
+      return { UserPoolClient: { UserPoolId: poolId, ClientId: input.ClientId, ClientName: 'portforge-dr-client' } };
+    });
 
     const cf = on(CloudFrontClient);
     handle(cf, GetDistributionConfigCommand, () => ({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApproverSchema, AWS_REGION_PATTERN } from '../functions/shared/contracts';
+import { ApproverSchema, AWS_REGION_PATTERN, DEFAULT_REGION_HEADER, RegionSignalSchema } from '../functions/shared/contracts';
 import type {
   BehaviorTarget,
   DistributionTarget,
@@ -14,6 +14,21 @@ import type {
 const id = z.string().trim().min(1);
 const region = z.string().regex(AWS_REGION_PATTERN, 'must be an AWS Region code such as ap-northeast-1');
 const seconds = z.number().int().positive();
+
+/** The Auth ConfigMap keys derived from `standbyRegion` and `cognito.*` (never set directly). */
+export const DERIVED_CONFIGMAP_KEYS = ['AWS_REGION', 'COGNITO_REGION', 'COGNITO_USER_POOL_ID', 'COGNITO_APP_CLIENT_ID'] as const;
+
+/** The derived Auth ConfigMap values: the standby Region and the Cognito pool and client preflight checks. */
+function derivedConfigMapData(c: { standbyRegion: string; cognito: { userPoolId: string; appClientId: string } }): Record<(typeof DERIVED_CONFIGMAP_KEYS)[number], string> {
+  return {
+    AWS_REGION: c.standbyRegion,
+    COGNITO_REGION: c.standbyRegion,
+    COGNITO_USER_POOL_ID: c.cognito.userPoolId,
+    COGNITO_APP_CLIENT_ID: c.cognito.appClientId,
+  };
+}
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 const PollSchema = z.strictObject({
   intervalSeconds: seconds,
@@ -56,7 +71,20 @@ export const EnvironmentConfigSchema = z
       deploymentName: id,
       /** Kubernetes group the cutover role's EKS access entry maps to; bind it with k8s/auth-cutover-rbac.yaml. */
       kubernetesGroup: id,
-      configMapData: z.record(z.string().min(1), z.string()).refine((d) => Object.keys(d).length > 0, 'must set at least one key'),
+      /**
+       * Extra keys for the Auth ConfigMap. AWS_REGION, COGNITO_REGION, COGNITO_USER_POOL_ID and
+       * COGNITO_APP_CLIENT_ID are derived from `standbyRegion` and `cognito.*`, the values preflight
+       * checks, so the two cannot drift apart: leave them out (a different value is rejected).
+       */
+      configMapData: z.record(z.string().min(1), z.string()).default({}),
+      /**
+       * Where the Kubernetes steps' Lambdas reach the cluster's API endpoint from: `public` (the
+       * endpoint's public access, whose CIDRs must admit `lambdaEgressCidrs`, or 0.0.0.0/0 when no
+       * egress CIDRs are given) or `vpc` (the Lambdas run in the cluster's VPC; private access must be on).
+       */
+      lambdaAccess: z.enum(['public', 'vpc']).default('public'),
+      /** Public egress addresses of the Lambdas (e.g. the NAT gateways' Elastic IPs), as IPv4 CIDRs. */
+      lambdaEgressCidrs: z.array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR such as 203.0.113.10/32')).min(1).optional(),
       rolloutPoll: PollSchema,
     }),
     cognito: z.strictObject({
@@ -91,6 +119,12 @@ export const EnvironmentConfigSchema = z
     }),
     endpoint: z.strictObject({
       url: z.url({ protocol: /^https?$/ }),
+      /**
+       * How the endpoint names the Region that served the request; the verify step requires the
+       * standby Region. A 200 alone proves nothing: resolvers keep the old answer for the record's
+       * TTL, and in planned mode the primary still answers 200. Default: the `x-served-region` header.
+       */
+      regionSignal: RegionSignalSchema.default({ type: 'header', name: DEFAULT_REGION_HEADER }),
       expectStatus: z.number().int().min(100).max(599).default(200),
       timeoutMs: z.number().int().positive().default(5000),
       maxAttempts: z.number().int().positive().default(5),
@@ -134,7 +168,28 @@ export const EnvironmentConfigSchema = z
   .refine((c) => c.primaryRegion !== c.standbyRegion, {
     message: 'primaryRegion and standbyRegion must differ',
     path: ['standbyRegion'],
-  });
+  })
+  .superRefine((c, ctx) => {
+    const derived = derivedConfigMapData(c);
+    for (const key of DERIVED_CONFIGMAP_KEYS) {
+      const value = c.eks.configMapData[key];
+      if (value !== undefined && value !== derived[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eks', 'configMapData', key],
+          message: `is derived (${derived[key]}, from ${key.endsWith('REGION') ? 'standbyRegion' : 'cognito'}); remove it or set the source instead`,
+        });
+      }
+    }
+  })
+  // The Auth service's Region and Cognito keys come from what preflight checks.
+  .transform((c) => ({
+    ...c,
+    eks: {
+      ...c.eks,
+      configMapData: { ...c.eks.configMapData, ...derivedConfigMapData(c) },
+    },
+  }));
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfigSchema>;
 export type EnvironmentConfig = z.output<typeof EnvironmentConfigSchema>;
@@ -203,10 +258,15 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
     })),
     endpoint: {
       url: config.endpoint.url,
+      expectRegion: config.standbyRegion,
+      regionSignal: config.endpoint.regionSignal,
       expectStatus: config.endpoint.expectStatus,
       timeoutMs: config.endpoint.timeoutMs,
     },
     preflight: {
+      recordNames: config.route53.records.map((r) => r.name),
+      eksAccess: { mode: config.eks.lambdaAccess, ...(config.eks.lambdaEgressCidrs ? { egressCidrs: config.eks.lambdaEgressCidrs } : {}) },
+      primaryRegion: config.primaryRegion,
       standbyRegion: config.standbyRegion,
       replicaInstanceId: config.rds.replicaInstanceId,
       tables: config.dynamodb.tables,

@@ -155,7 +155,6 @@ export class CutoverStack extends Stack {
     allow(steps.checkPromotion, ['rds:DescribeDBInstances'], [replicaArn]);
 
     allow(steps.verifyDynamodbReplica, ['dynamodb:DescribeTable'], tableArns);
-    readMetrics(steps.verifyDynamodbReplica);
 
     allow(kubernetesRole, ['eks:DescribeCluster'], [clusterArn]);
 

@@ -19,39 +19,43 @@ export interface RolloutState {
 }
 
 /**
- * The rollout is complete when the controller has observed the latest generation and every
- * desired replica is updated, ready and (if reported) available, with no old pods left.
- * Throws RolloutFailedError when the Deployment reports ProgressDeadlineExceeded. Pure.
+ * Rollout status exactly as `kubectl rollout status` decides it (kubectl
+ * pkg/polymorphichelpers/rollout_status.go, DeploymentStatusViewer.Status), with its messages:
+ * - until the controller has observed the latest generation, nothing in `status` describes this
+ *   rollout (a `ProgressDeadlineExceeded` condition may be left from an earlier one): keep waiting;
+ * - then ProgressDeadlineExceeded fails the rollout (RolloutFailedError);
+ * - then it waits for every desired replica to be updated, old replicas to terminate and the
+ *   updated replicas to be available. Missing counts are zero, as in the Go struct. Pure.
  */
 export function rolloutState(deployment: V1Deployment): RolloutState {
   const name = deployment.metadata?.name ?? 'deployment';
   const generation = deployment.metadata?.generation ?? 0;
   const status = deployment.status ?? {};
-  const desired = deployment.spec?.replicas ?? 1; // the API server defaults spec.replicas to 1
   const observed = status.observedGeneration ?? 0;
-  const updated = status.updatedReplicas ?? 0;
-  const ready = status.readyReplicas ?? 0;
-  const total = status.replicas;
-  const available = status.availableReplicas;
-
-  const deadline = status.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
-  if (deadline) {
+  if (generation > observed) {
+    return { done: false, status: 'Waiting for deployment spec update to be observed...' };
+  }
+  const deadline = status.conditions?.find((c) => c.type === 'Progressing');
+  if (deadline?.reason === 'ProgressDeadlineExceeded') {
     throw new RolloutFailedError(
-      `Deployment ${name} exceeded its progress deadline (${updated}/${desired} updated)${deadline.message ? `: ${deadline.message}` : ''}`,
+      `deployment "${name}" exceeded its progress deadline${deadline.message ? ` (${deadline.message})` : ''}. ` +
+        'Find why the new pods do not become available (kubectl describe deployment, pod events), fix it, then re-run the cutover',
     );
   }
-
-  const done =
-    observed >= generation &&
-    updated === desired &&
-    ready === desired &&
-    (available === undefined || available === desired) &&
-    (total === undefined || total === desired);
-  const oldPods = total !== undefined && total > updated ? `, ${total - updated} old pod(s) still running` : '';
-  return {
-    done,
-    status: `${updated}/${ready}/${desired} ready, observedGeneration ${observed} of ${generation}${oldPods}`,
-  };
+  const desired = deployment.spec?.replicas;
+  const updated = status.updatedReplicas ?? 0;
+  const total = status.replicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  if (desired !== undefined && updated < desired) {
+    return { done: false, status: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${desired} new replicas have been updated...` };
+  }
+  if (total > updated) {
+    return { done: false, status: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...` };
+  }
+  if (available < updated) {
+    return { done: false, status: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+  }
+  return { done: true, status: `deployment "${name}" successfully rolled out` };
 }
 
 /** One poll of the Auth rollout. Dry run: nothing was restarted, so there is nothing to wait for. */

@@ -6,7 +6,7 @@ import {
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, type Cluster, type EKSClient } from '@aws-sdk/client-eks';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Clock } from '../shared/clock';
 import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contracts';
@@ -22,7 +22,7 @@ import {
   replicaLagQuery,
   replicaSource,
 } from '../promote-replica/logic';
-import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
+import { assessStandbyTable, type TableContext } from '../verify-dynamodb-replica/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
@@ -146,41 +146,144 @@ export async function checkRdsReplica(
   return checks;
 }
 
-export async function checkDynamoTable(
-  ddb: DynamoDBClient,
-  tableName: string,
-  context: { mode: CutoverMode; standbyRegion: string },
-): Promise<Check> {
+export async function checkDynamoTable(ddb: DynamoDBClient, tableName: string, context: TableContext): Promise<Check> {
   const name = `DynamoDB table ${tableName}`;
-  const table = await describeTable(ddb, tableName);
-  if (table === null) return fail(name, `${tableName} not found`);
-  const { replicas, problems, warnings } = assessTable(table, undefined, context);
+  // The same assessment the verify step applies, so preflight passes exactly what the run will accept.
+  const { replicas, problems, warnings } = await assessStandbyTable(ddb, tableName, context);
   if (problems.length > 0) return fail(name, problems.join('; '));
   if (warnings.length > 0) return warn(name, warnings.join('; '));
   return pass(name, `ACTIVE; replicas ${replicas.map((r) => `${r.region} ${r.status}`).join(', ')}`);
 }
 
-export async function checkEksCluster(eks: EKSClient, clusterName: string): Promise<Check> {
-  const name = 'EKS cluster';
-  return orNotFound(name, clusterName, async () => {
-    const out = await eks.send(new DescribeClusterCommand({ name: clusterName }));
-    const status = out.cluster?.status ?? 'UNKNOWN';
-    return status === 'ACTIVE' ? pass(name, `${clusterName} ACTIVE`) : fail(name, `${clusterName} is ${status}`);
-  });
+/** An IPv4 CIDR as [network, prefix length], or undefined when it is not one. */
+function parseCidr(cidr: string): [number, number] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits > 32) return undefined;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  return [Math.floor(address / size) * size, bits];
 }
 
-export async function checkCertificate(acm: ACMClient, certificateArn: string): Promise<Check> {
+/** True when every address of `inner` lies in `outer` (IPv4 CIDRs). */
+export function cidrContains(outer: string, inner: string): boolean {
+  const o = parseCidr(outer);
+  const i = parseCidr(inner);
+  if (!o || !i || i[1] < o[1]) return false;
+  const size = 2 ** (32 - o[1]);
+  return Math.floor(i[0] / size) * size === o[0];
+}
+
+/**
+ * The cluster must be ACTIVE, let access entries in, and be reachable from where the Lambdas run
+ * (EKS API reference, DescribeCluster: `accessConfig.authenticationMode`, `resourcesVpcConfig`):
+ * - authentication mode API or API_AND_CONFIG_MAP: in CONFIG_MAP mode EKS ignores access entries, so
+ *   the cutover role's token is refused;
+ * - `public`: the public endpoint is on and its `publicAccessCidrs` admit every configured egress
+ *   CIDR (0.0.0.0/0 when none is configured: a Lambda outside a VPC has no fixed address);
+ * - `vpc`: private endpoint access is on (the Lambdas run in the cluster's VPC).
+ */
+export async function checkEksCluster(eks: EKSClient, clusterName: string, access: PreflightTarget['eksAccess']): Promise<Check[]> {
+  const name = 'EKS cluster';
+  let cluster: Cluster | undefined;
+  try {
+    cluster = (await eks.send(new DescribeClusterCommand({ name: clusterName }))).cluster;
+  } catch (error) {
+    if (error instanceof Error && NOT_FOUND_NAMES.has(error.name)) return [fail(name, `${clusterName} not found`)];
+    throw error;
+  }
+  const status = cluster?.status ?? 'UNKNOWN';
+  if (status !== 'ACTIVE') return [fail(name, `${clusterName} is ${status}`)];
+  const checks = [pass(name, `${clusterName} ACTIVE`)];
+
+  const authName = 'EKS authentication mode';
+  const mode = cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
+  checks.push(
+    mode === 'API' || mode === 'API_AND_CONFIG_MAP'
+      ? pass(authName, `${mode}: access entries apply`)
+      : fail(
+          authName,
+          `${clusterName} authenticates with ${mode} only, so it ignores the cutover role's access entry; ` +
+            `switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP)`,
+        ),
+  );
+
+  const reachName = 'EKS endpoint access';
+  const vpc = cluster?.resourcesVpcConfig;
+  if (access.mode === 'vpc') {
+    checks.push(
+      vpc?.endpointPrivateAccess === true
+        ? pass(reachName, `private endpoint on in ${vpc.vpcId ?? 'the cluster VPC'}, where the Lambdas run`)
+        : fail(reachName, `the Lambdas run in the cluster's VPC (eks.lambdaAccess vpc) but the cluster's private endpoint access is off; turn it on`),
+    );
+    return checks;
+  }
+  if (vpc?.endpointPublicAccess !== true) {
+    checks.push(fail(reachName, `the public endpoint is off, but the Lambdas reach the cluster over it (eks.lambdaAccess public); turn it on or run the Lambdas in the VPC`));
+    return checks;
+  }
+  const allowed = vpc.publicAccessCidrs ?? ['0.0.0.0/0'];
+  const needed = access.egressCidrs ?? ['0.0.0.0/0'];
+  const refused = needed.filter((cidr) => !allowed.some((a) => cidrContains(a, cidr)));
+  checks.push(
+    refused.length === 0
+      ? pass(reachName, `public endpoint admits ${needed.join(', ')}`)
+      : fail(
+          reachName,
+          `the public endpoint admits only ${allowed.join(', ')}, not the Lambdas' ${refused.join(', ')}` +
+            (access.egressCidrs ? '' : ' (no eks.lambdaEgressCidrs configured, so any address)') +
+            '; add them to publicAccessCidrs or set eks.lambdaEgressCidrs',
+        ),
+  );
+  return checks;
+}
+
+/**
+ * True when a certificate name covers the host. A wildcard covers exactly one label in its place:
+ * `*.example.com` covers `api.example.com`, not `example.com` nor `a.b.example.com` (ACM User Guide,
+ * RequestCertificate DomainName; RFC 6125 §6.4.3). Case-insensitive, trailing dot ignored.
+ */
+export function certificateNameCovers(certName: string, host: string): boolean {
+  const norm = (n: string) => n.trim().toLowerCase().replace(/\.$/, '');
+  const [c, h] = [norm(certName), norm(host)];
+  if (!c.startsWith('*.')) return c === h;
+  const dot = h.indexOf('.');
+  return dot > 0 && h.slice(dot + 1) === c.slice(2);
+}
+
+export async function checkCertificate(acm: ACMClient, certificateArn: string, recordNames: string[]): Promise<Check> {
   const name = 'ACM certificate';
   return orNotFound(name, certificateArn, async () => {
     const out = await acm.send(new DescribeCertificateCommand({ CertificateArn: certificateArn }));
     const status = out.Certificate?.Status ?? 'UNKNOWN';
     const domain = out.Certificate?.DomainName ?? certificateArn;
-    return status === 'ISSUED' ? pass(name, `${domain} ISSUED`) : fail(name, `${domain} is ${status}`);
+    if (status !== 'ISSUED') return fail(name, `${domain} is ${status}`);
+    const names = [...new Set([...(out.Certificate?.DomainName ? [out.Certificate.DomainName] : []), ...(out.Certificate?.SubjectAlternativeNames ?? [])])];
+    const uncovered = recordNames.filter((host) => !names.some((n) => certificateNameCovers(n, host)));
+    if (uncovered.length > 0) {
+      return fail(
+        name,
+        `${domain} ISSUED but does not cover ${uncovered.join(', ')} (it names ${names.join(', ')}; a wildcard covers one label only); ` +
+          'issue a Tokyo certificate that names them',
+      );
+    }
+    return pass(name, `${domain} ISSUED, covers ${recordNames.join(', ')}`);
   });
 }
 
-export async function checkUserPool(cognito: CognitoIdentityProviderClient, userPoolId: string): Promise<Check> {
+/**
+ * The user pool exists in the standby Region. A pool id starts with its Region (`ap-northeast-1_…`);
+ * the Auth ConfigMap's COGNITO_REGION is derived from `standbyRegion`, so a pool elsewhere would
+ * make Auth validate tokens against the wrong Region.
+ */
+export async function checkUserPool(cognito: CognitoIdentityProviderClient, userPoolId: string, standbyRegion: string): Promise<Check> {
   const name = 'Cognito user pool';
+  const poolRegion = userPoolId.split('_')[0];
+  if (poolRegion !== standbyRegion) {
+    return fail(name, `${userPoolId} is a pool in ${poolRegion ?? 'an unknown Region'}, not the standby Region ${standbyRegion}; set cognito.userPoolId to the standby pool`);
+  }
   return orNotFound(name, userPoolId, async () => {
     const out = await cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }));
     if (out.UserPool === undefined) return fail(name, `${userPoolId} not found`);
@@ -212,10 +315,12 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
   const t = input.target;
   const groups = await Promise.all([
     checkRdsReplica(deps.rds, deps.cw, deps.clock, t, input.mode),
-    ...t.tables.map((table) => checkDynamoTable(deps.ddb, table, { mode: input.mode, standbyRegion: t.standbyRegion }).then((c) => [c])),
-    checkEksCluster(deps.eks, t.clusterName).then((c) => [c]),
-    checkCertificate(deps.acm, t.certificateArn).then((c) => [c]),
-    checkUserPool(deps.cognito, t.userPoolId).then((c) => [c]),
+    ...t.tables.map((table) =>
+      checkDynamoTable(deps.ddb, table, { mode: input.mode, primaryRegion: t.primaryRegion, standbyRegion: t.standbyRegion }).then((c) => [c]),
+    ),
+    checkEksCluster(deps.eks, t.clusterName, t.eksAccess),
+    checkCertificate(deps.acm, t.certificateArn, t.recordNames).then((c) => [c]),
+    checkUserPool(deps.cognito, t.userPoolId, t.standbyRegion).then((c) => [c]),
     checkAppClient(deps.cognito, t.userPoolId, t.appClientId).then((c) => [c]),
   ]);
   const checks = groups.flat();

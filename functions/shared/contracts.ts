@@ -92,14 +92,46 @@ export const RecordTargetSchema = z.strictObject({
 });
 export type RecordTarget = z.infer<typeof RecordTargetSchema>;
 
+/** The response header the application sets to the Region that served the request, by default. */
+export const DEFAULT_REGION_HEADER = 'x-served-region';
+
+/**
+ * Where the endpoint's answer names the Region that served it: a response header, or a field of
+ * its JSON body (a dot path such as `region` or `meta.region`).
+ */
+export const RegionSignalSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('header'),
+    name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name').transform((n) => n.toLowerCase()),
+  }),
+  z.strictObject({
+    type: z.literal('body-field'),
+    path: z.string().regex(/^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/, 'must be a dot path such as region or meta.region'),
+  }),
+]);
+export type RegionSignal = z.infer<typeof RegionSignalSchema>;
+
 export const EndpointTargetSchema = z.strictObject({
   url: z.url(),
+  /** The Region that must have served the answer: the standby Region. */
+  expectRegion: nonEmpty,
+  regionSignal: RegionSignalSchema,
   expectStatus: z.number().int().min(100).max(599),
   timeoutMs: z.number().int().positive(),
 });
 export type EndpointTarget = z.infer<typeof EndpointTargetSchema>;
 
 export const PreflightTargetSchema = z.strictObject({
+  /** Every DNS record name the cutover switches: the certificate must cover each. */
+  recordNames: z.array(nonEmpty),
+  /** Where the Kubernetes steps reach the cluster endpoint from (config `eks.lambdaAccess`). */
+  eksAccess: z.strictObject({
+    mode: z.enum(['public', 'vpc']),
+    /** The Lambdas' public egress CIDRs; absent: unknown addresses, so public access must admit 0.0.0.0/0. */
+    egressCidrs: z.array(nonEmpty).optional(),
+  }),
+  /** The failing (or, in planned mode, healthy) primary Region: only its replicas are judged by mode. */
+  primaryRegion: nonEmpty,
   standbyRegion: nonEmpty,
   replicaInstanceId: nonEmpty,
   tables: z.array(nonEmpty),

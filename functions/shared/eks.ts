@@ -8,6 +8,7 @@ import { clock } from './clock';
 import {
   CutoverError,
   KubernetesAuthError,
+  KubernetesForbiddenError,
   KubernetesConflictError,
   KubernetesNotFoundError,
   KubernetesUnavailableError,
@@ -240,7 +241,7 @@ function isNetworkFailure(error: unknown): string | undefined {
 
 /**
  * Maps a @kubernetes/client-node failure to a named error:
- * 401/403 → KubernetesAuthError, 404 → KubernetesNotFoundError, 409 → KubernetesConflictError,
+ * 401 → KubernetesAuthError (retried with a fresh token), 403 → KubernetesForbiddenError (permanent), 404 → KubernetesNotFoundError, 409 → KubernetesConflictError,
  * 429/5xx or a network failure → KubernetesUnavailableError. Other 4xx mean the step built a
  * request the API refuses (bad config data): StepContractError, never retried.
  * Messages name the operation and status only: the request (and its token) is never included.
@@ -250,7 +251,12 @@ export function toKubernetesError(error: unknown, operation: string): Error {
   const status = httpStatusOf(error);
   if (status !== undefined) {
     const message = `${operation}: Kubernetes API answered ${status}${statusDetail(error)}`;
-    if (status === 401 || status === 403) return new KubernetesAuthError(message);
+    if (status === 401) return new KubernetesAuthError(message);
+    if (status === 403) {
+      return new KubernetesForbiddenError(
+        `${message}. RBAC forbids this request: bind the access entry's Kubernetes group with k8s/auth-cutover-rbac.yaml, then re-run`,
+      );
+    }
     if (status === 404) return new KubernetesNotFoundError(message);
     if (status === 409) return new KubernetesConflictError(message);
     if (status === 429 || status >= 500) return new KubernetesUnavailableError(message);

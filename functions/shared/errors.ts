@@ -32,8 +32,13 @@ export class ReplicaLagTooHighError extends CutoverError {}
 export class PromotionFailedError extends CutoverError {}
 /** A DynamoDB table or replica in the standby Region is not ACTIVE. */
 export class DynamoReplicaNotActiveError extends CutoverError {}
-/** The Kubernetes API refused the bearer token (401/403). Retried with a fresh token. */
+/** The Kubernetes API refused the bearer token (401). Retried: each attempt mints a fresh token. */
 export class KubernetesAuthError extends CutoverError {}
+/**
+ * The Kubernetes API authenticated the caller but RBAC forbids the request (403). Permanent:
+ * never retried, the run fails at once (fix the Role/RoleBinding or the access entry's group).
+ */
+export class KubernetesForbiddenError extends CutoverError {}
 /** The Kubernetes object changed under us (409). Retried: the step re-reads first. */
 export class KubernetesConflictError extends CutoverError {}
 /** The Kubernetes API answered 5xx or could not be reached. Retried. */

@@ -1,14 +1,9 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { clock } from '../shared/clock';
 import { stepInput, TableTargetSchema } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { verifyTable } from './logic';
 
 // The Lambda's own (standby) Region: the control plane never calls the failing primary.
 const ddb = new DynamoDBClient({});
-const cw = new CloudWatchClient({});
 
-export const handler = defineStep('Verify DynamoDB replica', stepInput(TableTargetSchema), (input) =>
-  verifyTable({ ddb, cw, clock }, input),
-);
+export const handler = defineStep('Verify DynamoDB replica', stepInput(TableTargetSchema), (input) => verifyTable({ ddb }, input));

@@ -1,16 +1,11 @@
 import { DescribeTableCommand, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { Clock } from '../shared/clock';
 import type { CutoverMode, StepResult, TableTarget } from '../shared/contracts';
 import { DynamoReplicaNotActiveError } from '../shared/errors';
-import { latestMetricValueOrNull } from '../shared/metrics';
 
 export const STEP_NAME = 'Verify DynamoDB replica';
 
 export interface DynamoDeps {
   ddb: DynamoDBClient;
-  cw: CloudWatchClient;
-  clock: Clock;
 }
 
 export interface VerifyTableInput {
@@ -22,16 +17,24 @@ export interface VerifyTableInput {
 export interface ReplicaState {
   region: string;
   status: string;
+  /** ReplicaInaccessibleDateTime, when DynamoDB reports one. */
+  inaccessibleSince?: string;
 }
 
 export type VerifyTableResult = StepResult & {
   tableName: string;
-  /** Emergency mode: replicas outside the standby Region that are not ACTIVE (the failing Region's, usually). */
+  /** Emergency mode: what is wrong with the primary Region's replica (inaccessible, or removed) but does not block. */
   warnings: string[];
-  /** ReplicationLatency (ms, average over the last minute with data); null when CloudWatch has none here. */
-  replicationLatencyMs: number | null;
+  /**
+   * DynamoDB publishes ReplicationLatency in the source Region only, and the cutover never calls the
+   * primary Region, so the standby Region has no measurement to report. Always this sentence.
+   */
+  replicationLatency: typeof REPLICATION_LATENCY_NOT_AVAILABLE;
   replicas: ReplicaState[];
 };
+
+export const REPLICATION_LATENCY_NOT_AVAILABLE =
+  'not available in the standby Region (DynamoDB publishes ReplicationLatency in the source Region only)';
 
 export interface TableAssessment {
   replicas: ReplicaState[];
@@ -40,6 +43,16 @@ export interface TableAssessment {
   /** What is wrong but does not block this mode. */
   warnings: string[];
 }
+
+/** Where the table is checked from and what the run is: the one context preflight and the verify step share. */
+export interface TableContext {
+  mode: CutoverMode;
+  primaryRegion: string;
+  standbyRegion: string;
+}
+
+/** DynamoDB API reference, ReplicaDescription: the statuses of a replica that cannot be reached. */
+const INACCESSIBLE = new Set(['REGION_DISABLED', 'INACCESSIBLE_ENCRYPTION_CREDENTIALS']);
 
 /** Reads the table in the standby Region; null when it does not exist there. */
 export async function describeTable(ddb: DynamoDBClient, tableName: string): Promise<TableDescription | null> {
@@ -53,46 +66,52 @@ export async function describeTable(ddb: DynamoDBClient, tableName: string): Pro
 }
 
 /**
- * A standby table is ready when it is ACTIVE, is a global table (it has replicas, including the
- * primary Region when that is known) and every replica is ACTIVE. In emergency mode a replica
- * outside the standby Region that is not ACTIVE is only a warning: the failing Region's replica
- * is expected to look unhealthy, and it must not block the failover away from it.
+ * Is the standby table ready for this mode? The one assessment preflight and the verify step share.
+ * - The table must be ACTIVE, and every replica outside the primary Region ACTIVE, in both modes.
+ * - The primary Region's replica: planned mode needs it present and ACTIVE (writes still flow from it).
+ *   In emergency mode it is expected to be unhealthy and must not block the failover away from it:
+ *   inaccessible (REGION_DISABLED, INACCESSIBLE_ENCRYPTION_CREDENTIALS), another status, or missing
+ *   from Replicas[] (DynamoDB removes a replica inaccessible for more than 20 hours) is a warning.
+ * Pure.
  */
-export function assessTable(
-  table: TableDescription,
-  primaryRegion?: string,
-  options: { mode?: CutoverMode; standbyRegion?: string } = {},
-): TableAssessment {
+export function assessTable(table: TableDescription, context: TableContext): TableAssessment {
+  const { mode, primaryRegion } = context;
   const replicas: ReplicaState[] = (table.Replicas ?? []).map((r) => ({
     region: r.RegionName ?? 'unknown',
     status: r.ReplicaStatus ?? 'UNKNOWN',
+    ...(r.ReplicaInaccessibleDateTime ? { inaccessibleSince: r.ReplicaInaccessibleDateTime.toISOString() } : {}),
   }));
   const problems: string[] = [];
+  const warnings: string[] = [];
+  const primaryIssue = (issue: string) => {
+    if (mode === 'emergency') warnings.push(`${issue} (tolerated in emergency mode)`);
+    else problems.push(`${issue}; a planned cutover needs the primary replica ACTIVE`);
+  };
   if (table.TableStatus !== 'ACTIVE') problems.push(`table is ${table.TableStatus ?? 'UNKNOWN'}`);
-  if (replicas.length === 0) {
-    problems.push('not a global table (no replicas)');
-  } else if (primaryRegion !== undefined && !replicas.some((r) => r.region === primaryRegion)) {
-    problems.push(`no replica in the primary Region ${primaryRegion}`);
+
+  const primary = replicas.find((r) => r.region === primaryRegion);
+  if (primary === undefined) {
+    primaryIssue(
+      `no replica in the primary Region ${primaryRegion} (${replicas.length === 0 ? 'not a global table, or ' : ''}` +
+        'DynamoDB removed it after 20 hours inaccessible)',
+    );
+  } else if (primary.status !== 'ACTIVE') {
+    const since =
+      primary.inaccessibleSince && INACCESSIBLE.has(primary.status)
+        ? ` since ${primary.inaccessibleSince}; DynamoDB removes it from the replication group 20 hours after that`
+        : '';
+    primaryIssue(`replicas not ACTIVE: ${primaryRegion} ${primary.status}${since}`);
   }
-  const inactive = replicas.filter((r) => r.status !== 'ACTIVE');
-  const tolerated = options.mode === 'emergency' ? inactive.filter((r) => r.region !== options.standbyRegion) : [];
-  const blocking = inactive.filter((r) => !tolerated.includes(r));
-  const describe = (list: ReplicaState[]) => `replicas not ACTIVE: ${list.map((r) => `${r.region} ${r.status}`).join(', ')}`;
-  if (blocking.length > 0) problems.push(describe(blocking));
-  const warnings = tolerated.length > 0 ? [`${describe(tolerated)} (tolerated in emergency mode)`] : [];
+  const others = replicas.filter((r) => r.region !== primaryRegion && r.status !== 'ACTIVE');
+  if (others.length > 0) problems.push(`replicas not ACTIVE: ${others.map((r) => `${r.region} ${r.status}`).join(', ')}`);
   return { replicas, problems, warnings };
 }
 
-/** Query for ReplicationLatency into the standby Region (published in the source Region; null here is normal). */
-export function replicationLatencyQuery(tableName: string, receivingRegion: string, now: Date) {
-  return {
-    namespace: 'AWS/DynamoDB',
-    metricName: 'ReplicationLatency',
-    dimensions: { TableName: tableName, ReceivingRegion: receivingRegion },
-    now,
-    lookbackMinutes: 5,
-    stat: 'Average' as const,
-  };
+/** Describes the table in the standby Region and assesses it; a missing table is a problem. */
+export async function assessStandbyTable(ddb: DynamoDBClient, tableName: string, context: TableContext): Promise<TableAssessment> {
+  const table = await describeTable(ddb, tableName);
+  if (table === null) return { replicas: [], problems: [`${tableName} does not exist in ${context.standbyRegion}`], warnings: [] };
+  return assessTable(table, context);
 }
 
 /**
@@ -101,18 +120,17 @@ export function replicationLatencyQuery(tableName: string, receivingRegion: stri
  */
 export async function verifyTable(deps: DynamoDeps, input: VerifyTableInput): Promise<VerifyTableResult> {
   const { tableName, primaryRegion, standbyRegion } = input.target;
-  const table = await describeTable(deps.ddb, tableName);
-  if (table === null) {
-    throw new DynamoReplicaNotActiveError(`DynamoDB table ${tableName} does not exist in ${standbyRegion}`);
-  }
-  const { replicas, problems, warnings } = assessTable(table, primaryRegion, { mode: input.mode, standbyRegion });
+  const { replicas, problems, warnings } = await assessStandbyTable(deps.ddb, tableName, { mode: input.mode, primaryRegion, standbyRegion });
   if (problems.length > 0) {
     throw new DynamoReplicaNotActiveError(`DynamoDB table ${tableName} in ${standbyRegion}: ${problems.join('; ')}`);
   }
-  // Informational only: the metric lives in the source Region, and we never call it.
-  const replicationLatencyMs = await latestMetricValueOrNull(
-    deps.cw,
-    replicationLatencyQuery(tableName, standbyRegion, deps.clock.now()),
-  );
-  return { step: STEP_NAME, outcome: 'verified', changes: [], tableName, warnings, replicationLatencyMs, replicas };
+  return {
+    step: STEP_NAME,
+    outcome: 'verified',
+    changes: [],
+    tableName,
+    warnings,
+    replicationLatency: REPLICATION_LATENCY_NOT_AVAILABLE,
+    replicas,
+  };
 }

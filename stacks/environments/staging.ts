@@ -22,12 +22,9 @@ export const staging: EnvironmentConfigInput = {
     configMapName: 'auth-config',
     deploymentName: 'auth',
     kubernetesGroup: 'dr-cutover',
-    configMapData: {
-      AWS_REGION: 'ap-northeast-1',
-      COGNITO_REGION: 'ap-northeast-1',
-      COGNITO_USER_POOL_ID: 'ap-northeast-1_PortforgeStgDR',
-      COGNITO_APP_CLIENT_ID: 'portforge-stg-dr-client',
-    },
+    // The Auth ConfigMap's AWS_REGION and COGNITO_* keys are derived from standbyRegion and cognito.
+    // The Lambdas reach the cluster's public endpoint; its publicAccessCidrs must admit them.
+    lambdaAccess: 'public',
     rolloutPoll: { intervalSeconds: 10, maxAttempts: 60 },
   },
   cognito: { userPoolId: 'ap-northeast-1_PortforgeStgDR', appClientId: 'portforge-stg-dr-client' },
@@ -55,7 +52,14 @@ export const staging: EnvironmentConfigInput = {
     standbyLoadBalancer: 'app/portforge-stg-dr-alb/fedcba9876543210',
     primaryClusterName: 'portforge-stg-cluster',
   },
-  endpoint: { url: 'https://api.staging.portforge.org/health', expectStatus: 200, timeoutMs: 5000, maxAttempts: 5 },
+  endpoint: {
+    url: 'https://api.staging.portforge.org/health',
+    // The API sets this header to the Region that served the request; verify requires the standby's.
+    regionSignal: { type: 'header', name: 'x-served-region' },
+    expectStatus: 200,
+    timeoutMs: 5000,
+    maxAttempts: 5,
+  },
   slack: { webhookSecretName: 'portforge-staging/slack-webhook', signingSecretName: 'portforge-staging/slack-signing-secret' },
   approval: { requiredForManualRuns: false, timeoutMinutes: 30, approvers: [{ slackUserId: 'U0PORTFORGE1', name: 'sre-lead' }] },
   alarms: {

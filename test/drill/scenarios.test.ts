@@ -196,3 +196,19 @@ describe('the drill command line', () => {
     expect(parseDrillArgs(['--env', 'staging', '--dry-run'])).toMatchObject({ env: 'staging', 'dry-run': true, scenario: 'happy-path' });
   });
 });
+
+describe('Kubernetes RBAC', () => {
+  it('fails fast on a 403: the forbidden patch is sent once, never retried', async () => {
+    const scenario = SCENARIOS.find((s) => s.name === 'kubernetes-403');
+    if (!scenario) throw new Error('scenario kubernetes-403 is missing');
+    const drill = await Drill.create({ config, arrange: scenario.arrange });
+    try {
+      const run = await drill.run(input(scenario));
+      expect(run.result.error).toBe('KubernetesForbiddenError');
+      expect(drill.world.kube.requests.filter((r) => r.status === 403)).toHaveLength(1);
+      expect(run.result.events.some((e) => e.type === 'StateRetried' && e.state === 'Patch Auth config')).toBe(false);
+    } finally {
+      await drill.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { KubeApiStandIn, type StandInEndpoint } from '../../drill/kube-api-serve
 import { handler } from '../../functions/patch-auth-config';
 import { patchAuthConfig, type PatchAuthConfigInput } from '../../functions/patch-auth-config/logic';
 import { makeKubeApis, mintEksToken, type KubeConnector } from '../../functions/shared/eks';
+import { TRANSIENT_ERRORS } from '../../functions/shared/errors';
 import { lambdaContext } from '../support/lambda';
 
 const CLUSTER = 'portforge-dr-cluster';
@@ -148,10 +149,11 @@ describe('Patch Auth config', () => {
     expect(standIn.mutatingRequests()).toHaveLength(0);
   });
 
-  it('maps a forbidden call (403) to KubernetesAuthError', async () => {
+  it('maps a forbidden call (403) to KubernetesForbiddenError, which is not retried', async () => {
     standIn.failNext(1, 403, { method: 'PATCH' });
 
-    await expect(patchAuthConfig({ kube }, input())).rejects.toMatchObject({ name: 'KubernetesAuthError' });
+    await expect(patchAuthConfig({ kube }, input())).rejects.toMatchObject({ name: 'KubernetesForbiddenError' });
+    expect(TRANSIENT_ERRORS).not.toContain('KubernetesForbiddenError');
     expect(standIn.configMap(NS, 'auth-config')?.data?.AWS_REGION).toBe('ap-northeast-2');
   });
 

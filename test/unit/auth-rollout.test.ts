@@ -40,26 +40,43 @@ describe('rolloutState', () => {
     const state = rolloutState(
       deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
     );
-    expect(state).toEqual({ done: false, status: '3/3/3 ready, observedGeneration 1 of 2' });
+    expect(state).toEqual({ done: false, status: 'Waiting for deployment spec update to be observed...' });
   });
 
   it('is not done while pods of the old template are still running', () => {
     const state = rolloutState(
       deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
     );
-    expect(state.done).toBe(false);
-    expect(state.status).toContain('1 old pod(s) still running');
+    expect(state).toEqual({ done: false, status: 'Waiting for deployment "auth" rollout to finish: 1 old replicas are pending termination...' });
   });
 
   it('treats missing status fields as zero', () => {
-    expect(rolloutState(deployment(undefined))).toEqual({ done: false, status: '0/0/3 ready, observedGeneration 0 of 2' });
+    expect(rolloutState(deployment(undefined))).toEqual({ done: false, status: 'Waiting for deployment spec update to be observed...' });
+    expect(rolloutState(deployment({ observedGeneration: 2 }))).toEqual({
+      done: false,
+      status: 'Waiting for deployment "auth" rollout to finish: 0 out of 3 new replicas have been updated...',
+    });
   });
 
   it('is done when every replica is updated, ready and available', () => {
     const state = rolloutState(
       deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 }),
     );
-    expect(state).toEqual({ done: true, status: '3/3/3 ready, observedGeneration 2 of 2' });
+    expect(state).toEqual({ done: true, status: 'deployment "auth" successfully rolled out' });
+  });
+
+  it('waits, as kubectl does, until the updated replicas are available', () => {
+    const state = rolloutState(
+      deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 1 }, 2, 2),
+    );
+    expect(state).toEqual({ done: false, status: 'Waiting for deployment "auth" rollout to finish: 1 of 2 updated replicas are available...' });
+  });
+
+  it('ignores a ProgressDeadlineExceeded condition left from an earlier rollout until the new generation is observed', () => {
+    const leftover = [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "auth-2" has timed out progressing.' }];
+    const state = rolloutState(deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3, conditions: leftover }, 3));
+    expect(state).toEqual({ done: false, status: 'Waiting for deployment spec update to be observed...' });
+    expect(() => rolloutState(deployment({ observedGeneration: 3, conditions: leftover }, 3))).toThrow(RolloutFailedError);
   });
 
   it('throws RolloutFailedError on ProgressDeadlineExceeded', () => {
@@ -107,8 +124,13 @@ describe('Check Auth rollout', () => {
     now += 60_000;
     const second = await checkAuthRollout({ kube }, input({ attempt: first.attempt }));
 
-    expect(first).toEqual({ step: 'Check Auth rollout', done: false, attempt: 1, status: '0/3/3 ready, observedGeneration 2 of 2, 4 old pod(s) still running' });
-    expect(second).toEqual({ step: 'Check Auth rollout', done: true, attempt: 2, status: '3/3/3 ready, observedGeneration 2 of 2' });
+    expect(first).toEqual({
+      step: 'Check Auth rollout',
+      done: false,
+      attempt: 1,
+      status: 'Waiting for deployment "auth" rollout to finish: 0 out of 3 new replicas have been updated...',
+    });
+    expect(second).toEqual({ step: 'Check Auth rollout', done: true, attempt: 2, status: 'deployment "auth" successfully rolled out' });
     expect(standIn.mutatingRequests()).toHaveLength(1);
   });
 
@@ -123,6 +145,25 @@ describe('Check Auth rollout', () => {
       name: 'RolloutFailedError',
       message: expect.stringContaining('progress deadline') as string,
     });
+  });
+
+  it('waits through a leftover ProgressDeadlineExceeded until the controller observes the restart, then completes', async () => {
+    standIn.leaveStuckRollout(NS, 'auth');
+    standIn.observeDelayMs = 20_000;
+    await restartAuthDeployment({ kube, clock }, input());
+
+    now += 10_000;
+    const stale = standIn.deployment(NS, 'auth');
+    expect(stale?.status?.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('ProgressDeadlineExceeded');
+    expect(stale?.status?.observedGeneration).toBeLessThan(stale?.metadata?.generation ?? 0);
+    await expect(checkAuthRollout({ kube }, input())).resolves.toMatchObject({
+      done: false,
+      status: 'Waiting for deployment spec update to be observed...',
+    });
+    now += 20_000;
+    await expect(checkAuthRollout({ kube }, input({ attempt: 1 }))).resolves.toMatchObject({ done: false });
+    now += 90_000;
+    await expect(checkAuthRollout({ kube }, input({ attempt: 2 }))).resolves.toMatchObject({ done: true });
   });
 
   it('dry run is done at once without calling the API', async () => {
@@ -160,7 +201,7 @@ describe('Check Auth rollout', () => {
 
       const result = await handler(withoutAttempt, lambdaContext());
 
-      expect(result).toMatchObject({ step: 'Check Auth rollout', done: true, attempt: 1, status: '3/3/3 ready, observedGeneration 1 of 1' });
+      expect(result).toMatchObject({ step: 'Check Auth rollout', done: true, attempt: 1, status: 'deployment "auth" successfully rolled out' });
       expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
     } finally {
       process.env = saved;

@@ -32,6 +32,54 @@ describe('environment config', () => {
     }
   });
 
+  it('verifies the endpoint by the x-served-region header unless the config names another signal', () => {
+    const base = ENVIRONMENTS.staging as Record<string, unknown>;
+    const endpoint = base.endpoint as Record<string, unknown>;
+    const withSignal = (regionSignal: unknown) => parseConfig('staging', { ...base, endpoint: { ...endpoint, regionSignal } });
+    const { regionSignal: _omitted, ...withoutSignal } = endpoint;
+    const defaults = parseConfig('staging', { ...base, endpoint: withoutSignal });
+
+    expect(defaults.endpoint.regionSignal).toEqual({ type: 'header', name: 'x-served-region' });
+    expect(toRuntimeTargets(defaults, 'arn').endpoint).toMatchObject({ expectRegion: 'ap-northeast-1', regionSignal: { type: 'header', name: 'x-served-region' } });
+    expect(withSignal({ type: 'body-field', path: 'meta.region' }).endpoint.regionSignal).toEqual({ type: 'body-field', path: 'meta.region' });
+    expect(() => withSignal({ type: 'header', name: 'not a header' })).toThrow(/endpoint\.regionSignal\.name: must be an HTTP header name/);
+  });
+
+  it('derives the Auth ConfigMap\'s Region and Cognito keys from standbyRegion and cognito, and rejects a value that differs', () => {
+    const base = ENVIRONMENTS.prod as Record<string, unknown>;
+    const eks = base.eks as Record<string, unknown>;
+    const config = parseConfig('prod', { ...base, eks: { ...eks, configMapData: { LOG_LEVEL: 'debug' } } });
+
+    expect(config.eks.configMapData).toEqual({
+      LOG_LEVEL: 'debug',
+      AWS_REGION: 'ap-northeast-1',
+      COGNITO_REGION: 'ap-northeast-1',
+      COGNITO_USER_POOL_ID: config.cognito.userPoolId,
+      COGNITO_APP_CLIENT_ID: config.cognito.appClientId,
+    });
+    expect(toRuntimeTargets(config, 'arn').eks.configMapData).toEqual(config.eks.configMapData);
+    // The parsed config parses again unchanged (derived values equal their sources).
+    expect(parseConfig('prod', config).eks.configMapData).toEqual(config.eks.configMapData);
+    expect(() => parseConfig('prod', { ...base, eks: { ...eks, configMapData: { COGNITO_USER_POOL_ID: 'ap-northeast-1_Other' } } })).toThrow(
+      /eks\.configMapData\.COGNITO_USER_POOL_ID: is derived \(ap-northeast-1_PortforgeDR, from cognito\)/,
+    );
+    expect(() => parseConfig('prod', { ...base, eks: { ...eks, configMapData: { AWS_REGION: 'ap-northeast-2' } } })).toThrow(
+      /eks\.configMapData\.AWS_REGION: is derived \(ap-northeast-1, from standbyRegion\)/,
+    );
+  });
+
+  it('hands preflight every record name and where the Lambdas reach the cluster from', () => {
+    const config = loadEnvironment('prod');
+    expect(toRuntimeTargets(config, 'arn').preflight).toMatchObject({
+      recordNames: ['api.portforge.org', 'auth.portforge.org'],
+      eksAccess: { mode: 'public' },
+      primaryRegion: 'ap-northeast-2',
+    });
+    const base = ENVIRONMENTS.prod as Record<string, unknown>;
+    const eks = base.eks as Record<string, unknown>;
+    expect(() => parseConfig('prod', { ...base, eks: { ...eks, lambdaEgressCidrs: ['203.0.113.300/32'] } })).toThrow(/eks\.lambdaEgressCidrs\.0: must be an IPv4 CIDR/);
+  });
+
   it('refuses a standby Region equal to the primary', () => {
     const raw = { ...ENVIRONMENTS.staging, standbyRegion: 'ap-northeast-2' };
     expect(() => parseConfig('staging', raw)).toThrow(/standbyRegion: primaryRegion and standbyRegion must differ/);

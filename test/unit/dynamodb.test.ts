@@ -8,16 +8,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setClock, type Clock } from '../../functions/shared/clock';
+import { checkDynamoTable } from '../../functions/preflight/logic';
 import type { TableTarget } from '../../functions/shared/contracts';
 import { verifyTable } from '../../functions/verify-dynamodb-replica/logic';
 import { handler } from '../../functions/verify-dynamodb-replica/index';
 import { lambdaContext } from '../support/lambda';
 
 const ddbMock = mockClient(DynamoDBClient);
-const cwMock = mockClient(CloudWatchClient);
 const fixedNow = new Date('2025-03-01T12:00:00Z');
 const clock: Clock = { now: () => fixedNow };
-const deps = { ddb: new DynamoDBClient({}), cw: new CloudWatchClient({}), clock };
+const deps = { ddb: new DynamoDBClient({}) };
 
 const target: TableTarget = { tableName: 'team_chats_ddb', primaryRegion: 'ap-northeast-2', standbyRegion: 'ap-northeast-1' };
 const input = (over: Partial<{ dryRun: boolean; mode: 'planned' | 'emergency' }> = {}) => ({
@@ -33,26 +33,14 @@ const globalTable = (replicaStatus = 'ACTIVE', tableStatus = 'ACTIVE'): TableDes
   Replicas: [{ RegionName: 'ap-northeast-2', ReplicaStatus: replicaStatus as 'ACTIVE' }],
 });
 
-function givenLatency(ms: number | null): void {
-  cwMock.on(GetMetricDataCommand).resolves({
-    MetricDataResults: [
-      ms === null
-        ? { Id: 'm0', Values: [], Timestamps: [] }
-        : { Id: 'm0', Values: [ms], Timestamps: [new Date('2025-03-01T11:59:00Z')] },
-    ],
-  });
-}
-
 beforeEach(() => {
   ddbMock.reset();
-  cwMock.reset();
   setClock(undefined);
 });
 
 describe('Verify DynamoDB replica', () => {
-  it('verifies an ACTIVE global table and reports its replicas and replication latency', async () => {
+  it('verifies an ACTIVE global table and reports its replicas, without presenting ReplicationLatency as a measurement', async () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
-    givenLatency(850);
 
     const result = await verifyTable(deps, input());
 
@@ -62,48 +50,26 @@ describe('Verify DynamoDB replica', () => {
       changes: [],
       tableName: 'team_chats_ddb',
       warnings: [],
-      replicationLatencyMs: 850,
+      replicationLatency: 'not available in the standby Region (DynamoDB publishes ReplicationLatency in the source Region only)',
       replicas: [{ region: 'ap-northeast-2', status: 'ACTIVE' }],
     });
     expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
     expect(ddbMock).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'team_chats_ddb' });
-    expect(cwMock).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
-    expect(cwMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toMatchObject({
-      MetricDataQueries: [
-        {
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/DynamoDB',
-              MetricName: 'ReplicationLatency',
-              Dimensions: [
-                { Name: 'TableName', Value: 'team_chats_ddb' },
-                { Name: 'ReceivingRegion', Value: 'ap-northeast-1' },
-              ],
-            },
-            Stat: 'Average',
-          },
-        },
-      ],
-    });
   });
 
-  it('reports the replication latency as null when the standby Region has no datapoint', async () => {
-    ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
-    givenLatency(null);
-
-    await expect(verifyTable(deps, input())).resolves.toMatchObject({ outcome: 'verified', replicationLatencyMs: null });
-  });
-
-  it('still verifies when CloudWatch cannot be read, since the latency is informational', async () => {
-    ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
-    cwMock.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
-
-    await expect(verifyTable(deps, input())).resolves.toMatchObject({ outcome: 'verified', replicationLatencyMs: null });
+  it('does not read ReplicationLatency in the standby Region, where DynamoDB does not publish it', async () => {
+    const cw = mockClient(CloudWatchClient);
+    try {
+      ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
+      await verifyTable(deps, input());
+      expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 0);
+    } finally {
+      cw.restore();
+    }
   });
 
   it('fails a planned cutover with DynamoReplicaNotActiveError naming the table and the replica that is not ACTIVE', async () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable('UPDATING') });
-    givenLatency(null);
 
     const run = verifyTable(deps, input({ mode: 'planned' }));
 
@@ -113,7 +79,6 @@ describe('Verify DynamoDB replica', () => {
 
   it('does not let the failing primary Region\'s replica block an emergency cutover, but reports it', async () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable('INACCESSIBLE_ENCRYPTION_CREDENTIALS') });
-    givenLatency(null);
 
     const result = await verifyTable(deps, input({ mode: 'emergency' }));
 
@@ -132,12 +97,12 @@ describe('Verify DynamoDB replica', () => {
     await expect(run).rejects.toThrow('table is UPDATING');
   });
 
-  it('fails with DynamoReplicaNotActiveError when the table is not a global table with the primary', async () => {
+  it('fails a planned cutover with DynamoReplicaNotActiveError when the table is not a global table with the primary', async () => {
     ddbMock.on(DescribeTableCommand).resolves({
       Table: { TableName: target.tableName, TableStatus: 'ACTIVE', Replicas: [] },
     });
 
-    const notGlobal = verifyTable(deps, input());
+    const notGlobal = verifyTable(deps, input({ mode: 'planned' }));
     await expect(notGlobal).rejects.toMatchObject({ name: 'DynamoReplicaNotActiveError' });
     await expect(notGlobal).rejects.toThrow('not a global table');
 
@@ -148,9 +113,48 @@ describe('Verify DynamoDB replica', () => {
         Replicas: [{ RegionName: 'us-west-2', ReplicaStatus: 'ACTIVE' }],
       },
     });
-    const withoutPrimary = verifyTable(deps, input());
+    const withoutPrimary = verifyTable(deps, input({ mode: 'planned' }));
     await expect(withoutPrimary).rejects.toMatchObject({ name: 'DynamoReplicaNotActiveError' });
     await expect(withoutPrimary).rejects.toThrow('no replica in the primary Region ap-northeast-2');
+  });
+
+  it('warns, in emergency mode, when DynamoDB has removed the inaccessible primary replica from Replicas[]', async () => {
+    ddbMock.on(DescribeTableCommand).resolves({
+      Table: { TableName: target.tableName, TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'ap-northeast-1', ReplicaStatus: 'ACTIVE' }] },
+    });
+
+    const result = await verifyTable(deps, input({ mode: 'emergency' }));
+
+    expect(result.outcome).toBe('verified');
+    expect(result.warnings).toEqual([
+      'no replica in the primary Region ap-northeast-2 (DynamoDB removed it after 20 hours inaccessible) (tolerated in emergency mode)',
+    ]);
+  });
+
+  it('names when the primary replica became inaccessible and when DynamoDB will remove it', async () => {
+    ddbMock.on(DescribeTableCommand).resolves({
+      Table: {
+        TableName: target.tableName,
+        TableStatus: 'ACTIVE',
+        Replicas: [{ RegionName: 'ap-northeast-2', ReplicaStatus: 'REGION_DISABLED', ReplicaInaccessibleDateTime: new Date('2025-03-01T10:00:00Z') }],
+      },
+    });
+
+    const result = await verifyTable(deps, input({ mode: 'emergency' }));
+
+    expect(result.warnings).toEqual([
+      'replicas not ACTIVE: ap-northeast-2 REGION_DISABLED since 2025-03-01T10:00:00.000Z; DynamoDB removes it from the replication group 20 hours after that (tolerated in emergency mode)',
+    ]);
+  });
+
+  it('judges the table exactly as preflight does, in both modes', async () => {
+    const removed: TableDescription = { TableName: target.tableName, TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'ap-northeast-1', ReplicaStatus: 'ACTIVE' }] };
+    ddbMock.on(DescribeTableCommand).resolves({ Table: removed });
+    for (const mode of ['emergency', 'planned'] as const) {
+      const check = await checkDynamoTable(deps.ddb, target.tableName, { mode, primaryRegion: 'ap-northeast-2', standbyRegion: 'ap-northeast-1' });
+      const verified = await verifyTable(deps, input({ mode })).then(() => 'verified', () => 'blocked');
+      expect([mode, check.status === 'fail' ? 'blocked' : 'verified']).toEqual([mode, verified]);
+    }
   });
 
   it('fails with DynamoReplicaNotActiveError when the table is missing in the standby Region', async () => {
@@ -166,12 +170,10 @@ describe('Verify DynamoDB replica', () => {
 
   it('dry run does the same reads and reports verified', async () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
-    givenLatency(120);
 
     await expect(verifyTable(deps, input({ dryRun: true }))).resolves.toMatchObject({
       outcome: 'verified',
       changes: [],
-      replicationLatencyMs: 120,
     });
     expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
   });
@@ -180,8 +182,7 @@ describe('Verify DynamoDB replica', () => {
     it('validates the payload and stamps the timings', async () => {
       setClock(clock);
       ddbMock.on(DescribeTableCommand).resolves({ Table: globalTable() });
-      givenLatency(null);
-
+  
       await expect(handler(input({ mode: 'planned' }), lambdaContext())).resolves.toMatchObject({
         step: 'Verify DynamoDB replica',
         outcome: 'verified',

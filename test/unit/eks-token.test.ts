@@ -191,7 +191,7 @@ describe('toKubernetesError', () => {
 
   it.each([
     [401, 'KubernetesAuthError'],
-    [403, 'KubernetesAuthError'],
+    [403, 'KubernetesForbiddenError'],
     [404, 'KubernetesNotFoundError'],
     [409, 'KubernetesConflictError'],
     [429, 'KubernetesUnavailableError'],

@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException as CognitoNotFound,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, type Cluster } from '@aws-sdk/client-eks';
 import {
   DBInstanceNotFoundFault,
   DescribeDBInstancesCommand,
@@ -48,6 +48,9 @@ const CERT = 'arn:aws:acm:ap-northeast-1:111122223333:certificate/0f1e2d3c-aaaa-
 const SOURCE = 'arn:aws:rds:ap-northeast-2:111122223333:db:portforge-test-rds';
 const CLIENT_SECRET = 'super-secret-client-secret-value';
 const target: PreflightTarget = {
+  recordNames: ['api.portforge.org', 'auth.portforge.org'],
+  eksAccess: { mode: 'public' },
+  primaryRegion: 'ap-northeast-2',
   standbyRegion: 'ap-northeast-1',
   replicaInstanceId: 'portforge-dr-rds-replica',
   tables: ['team_chats_ddb', 'chat_rooms_ddb'],
@@ -67,6 +70,13 @@ const replica: DBInstance = {
   StatusInfos: [{ StatusType: 'read replication', Status: 'replicating', Normal: true }],
 };
 
+const readyCluster: Cluster = {
+  name: target.clusterName,
+  status: 'ACTIVE',
+  accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+  resourcesVpcConfig: { vpcId: 'vpc-0tokyo', endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] },
+};
+
 /** A standby that is ready for a cutover. */
 function givenReadyStandby(): void {
   rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [replica] });
@@ -80,10 +90,10 @@ function givenReadyStandby(): void {
       Replicas: [{ RegionName: 'ap-northeast-2', ReplicaStatus: 'ACTIVE' }],
     },
   }));
-  eksMock.on(DescribeClusterCommand).resolves({ cluster: { name: target.clusterName, status: 'ACTIVE' } });
-  acmMock
-    .on(DescribeCertificateCommand)
-    .resolves({ Certificate: { CertificateArn: CERT, DomainName: '*.portforge.org', Status: 'ISSUED' } });
+  eksMock.on(DescribeClusterCommand).resolves({ cluster: readyCluster });
+  acmMock.on(DescribeCertificateCommand).resolves({
+    Certificate: { CertificateArn: CERT, DomainName: '*.portforge.org', SubjectAlternativeNames: ['*.portforge.org', 'portforge.org'], Status: 'ISSUED' },
+  });
   cognitoMock
     .on(DescribeUserPoolCommand)
     .resolves({ UserPool: { Id: target.userPoolId, Name: 'portforge-dr-user-pool' } });
@@ -120,6 +130,8 @@ describe('Preflight', () => {
       ['DynamoDB table team_chats_ddb', 'pass'],
       ['DynamoDB table chat_rooms_ddb', 'pass'],
       ['EKS cluster', 'pass'],
+      ['EKS authentication mode', 'pass'],
+      ['EKS endpoint access', 'pass'],
       ['ACM certificate', 'pass'],
       ['Cognito user pool', 'pass'],
       ['Cognito app client', 'pass'],
@@ -303,6 +315,78 @@ describe('Preflight', () => {
     expect(message).not.toContain('team_chats_ddb');
   });
 
+  it('blocks a planned cutover when a table has no replica in the primary Region, and only warns in an emergency', async () => {
+    givenReadyStandby();
+    ddbMock.on(DescribeTableCommand, { TableName: 'chat_rooms_ddb' }).resolves({
+      Table: { TableName: 'chat_rooms_ddb', TableStatus: 'ACTIVE', Replicas: [{ RegionName: 'ap-northeast-1', ReplicaStatus: 'ACTIVE' }] },
+    });
+
+    await expect(preflight(deps, input({ mode: 'planned' }))).rejects.toThrow(
+      'DynamoDB table chat_rooms_ddb: no replica in the primary Region ap-northeast-2',
+    );
+    const emergency = await preflight(deps, input({ mode: 'emergency' }));
+    expect(emergency.checks.find((c) => c.name === 'DynamoDB table chat_rooms_ddb')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('no replica in the primary Region ap-northeast-2') as string,
+    });
+  });
+
+  it('blocks when the cluster ignores access entries (authentication mode CONFIG_MAP), saying how to fix it', async () => {
+    givenReadyStandby();
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: { ...readyCluster, accessConfig: { authenticationMode: 'CONFIG_MAP' } } });
+
+    await expect(preflight(deps, input())).rejects.toThrow(
+      /EKS authentication mode: portforge-dr-cluster authenticates with CONFIG_MAP only, so it ignores the cutover role's access entry; switch it to API_AND_CONFIG_MAP/,
+    );
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: { ...readyCluster, accessConfig: { authenticationMode: 'API' } } });
+    await expect(preflight(deps, input())).resolves.toMatchObject({ outcome: 'verified' });
+  });
+
+  it('blocks when the Lambdas cannot reach the cluster endpoint from where config says they run', async () => {
+    givenReadyStandby();
+    const withVpc = (vpc: Cluster['resourcesVpcConfig']) =>
+      eksMock.on(DescribeClusterCommand).resolves({ cluster: { ...readyCluster, resourcesVpcConfig: { ...readyCluster.resourcesVpcConfig, ...vpc } } });
+    const run = (eksAccess: PreflightTarget['eksAccess']) =>
+      preflight(deps, input({ target: { ...target, eksAccess } })).then(() => 'passed', (e: Error) => e.message);
+
+    withVpc({ publicAccessCidrs: ['198.51.100.0/24'] });
+    expect(await run({ mode: 'public' })).toContain('EKS endpoint access: the public endpoint admits only 198.51.100.0/24, not the Lambdas\' 0.0.0.0/0');
+    expect(await run({ mode: 'public', egressCidrs: ['198.51.100.7/32'] })).toBe('passed');
+    expect(await run({ mode: 'public', egressCidrs: ['203.0.113.9/32'] })).toContain('not the Lambdas\' 203.0.113.9/32');
+    withVpc({ endpointPublicAccess: false, endpointPrivateAccess: true });
+    expect(await run({ mode: 'public' })).toContain('EKS endpoint access: the public endpoint is off');
+    expect(await run({ mode: 'vpc' })).toBe('passed');
+    withVpc({ endpointPublicAccess: true, endpointPrivateAccess: false });
+    expect(await run({ mode: 'vpc' })).toContain('private endpoint access is off');
+  });
+
+  it('blocks when the certificate does not cover every switched record: a wildcard covers one label only', async () => {
+    givenReadyStandby();
+    const withNames = (domain: string, sans: string[]) =>
+      acmMock.on(DescribeCertificateCommand).resolves({ Certificate: { CertificateArn: CERT, DomainName: domain, SubjectAlternativeNames: sans, Status: 'ISSUED' } });
+    const run = (recordNames: string[]) =>
+      preflight(deps, input({ target: { ...target, recordNames } })).then(() => 'passed', (e: Error) => e.message);
+
+    withNames('*.portforge.org', ['*.portforge.org']);
+    expect(await run(['api.portforge.org', 'AUTH.portforge.org.'])).toBe('passed');
+    expect(await run(['api.staging.portforge.org'])).toContain('ACM certificate: *.portforge.org ISSUED but does not cover api.staging.portforge.org');
+    expect(await run(['portforge.org'])).toContain('does not cover portforge.org');
+    withNames('api.portforge.org', ['api.portforge.org']);
+    expect(await run(['api.portforge.org', 'auth.portforge.org'])).toContain('does not cover auth.portforge.org');
+    withNames('portforge.org', ['portforge.org', '*.staging.portforge.org']);
+    expect(await run(['portforge.org', 'api.staging.portforge.org'])).toBe('passed');
+  });
+
+  it('blocks when the configured user pool is not in the standby Region', async () => {
+    givenReadyStandby();
+
+    const message = await preflight(deps, input({ target: { ...target, userPoolId: 'ap-northeast-2_SeoulPool' } })).then(
+      () => 'passed',
+      (e: Error) => e.message,
+    );
+    expect(message).toContain('Cognito user pool: ap-northeast-2_SeoulPool is a pool in ap-northeast-2, not the standby Region ap-northeast-1');
+  });
+
   it('blocks when the replica is in a failed state', async () => {
     givenReadyStandby();
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...replica, DBInstanceStatus: 'storage-full' }] });
@@ -359,7 +443,7 @@ describe('Preflight', () => {
 
     it('rejects a payload with an unknown target field as StepContractError', async () => {
       await expect(
-        handler({ dryRun: false, mode: 'planned', target: { ...target, primaryRegion: 'ap-northeast-2' } }, lambdaContext()),
+        handler({ dryRun: false, mode: 'planned', target: { ...target, replicaRegion: 'ap-northeast-2' } }, lambdaContext()),
       ).rejects.toMatchObject({ name: 'StepContractError' });
       expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 0);
     });

@@ -8,7 +8,11 @@ import { lambdaContext } from '../support/lambda';
 
 const BODY_SECRET = 'internal-stack-trace-do-not-leak';
 
-/** A local DR endpoint stand-in: /health answers 200, /broken 503, /moved 302, /hang never answers. */
+/**
+ * A local endpoint stand-in: /health answers 200 from Tokyo (x-served-region), /seoul 200 from Seoul,
+ * /unsigned 200 naming no Region, /json 200 naming the Region in its JSON body, /broken 503,
+ * /moved 302, /moved-here 302 from Tokyo, /hang never answers.
+ */
 let server: Server;
 let base: string;
 const requests: IncomingMessage[] = [];
@@ -18,7 +22,19 @@ beforeAll(async () => {
     requests.push(req);
     switch (req.url) {
       case '/health':
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-served-region': 'ap-northeast-1' }).end('ok');
+        return;
+      case '/seoul':
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-served-region': 'ap-northeast-2' }).end('ok');
+        return;
+      case '/unsigned':
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      case '/json':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', meta: { region: 'ap-northeast-1' }, secret: BODY_SECRET }));
+        return;
+      case '/moved-here':
+        res.writeHead(302, { location: '/health', 'x-served-region': 'ap-northeast-1' }).end();
         return;
       case '/broken':
         res.writeHead(503, { 'content-type': 'text/plain' }).end(BODY_SECRET);
@@ -55,6 +71,8 @@ const target = (path: string, overrides: Partial<EndpointTarget> = {}): Endpoint
   url: `${base}${path}`,
   expectStatus: 200,
   timeoutMs: 2000,
+  expectRegion: 'ap-northeast-1',
+  regionSignal: { type: 'header', name: 'x-served-region' },
   ...overrides,
 });
 
@@ -74,7 +92,7 @@ describe('Verify DR endpoint', () => {
       { dryRun: false, target: target('/health') },
     );
 
-    expect(result).toEqual({ step: 'Verify DR endpoint', outcome: 'verified', changes: [], status: 200, latencyMs: 42 });
+    expect(result).toEqual({ step: 'Verify DR endpoint', outcome: 'verified', changes: [], status: 200, latencyMs: 42, servedRegion: 'ap-northeast-1' });
   });
 
   it('fails with EndpointUnhealthyError naming the URL and status, without the response body', async () => {
@@ -97,7 +115,7 @@ describe('Verify DR endpoint', () => {
   it('accepts a non-200 status when that is what the config expects', async () => {
     const result = await verifyEndpoint(
       { fetch: realFetch, clock: steppingClock() },
-      { dryRun: false, target: target('/moved', { expectStatus: 302 }) },
+      { dryRun: false, target: target('/moved-here', { expectStatus: 302 }) },
     );
 
     expect(result).toMatchObject({ outcome: 'verified', status: 302 });
@@ -129,12 +147,46 @@ describe('Verify DR endpoint', () => {
     await expect(
       verifyEndpoint(
         { fetch: refused, clock: steppingClock() },
-        { dryRun: false, target: { url: 'https://dr.portforge.org/health', expectStatus: 200, timeoutMs: 1000 } },
+        { dryRun: false, target: { ...target('/health'), url: 'https://dr.portforge.org/health', timeoutMs: 1000 } },
       ),
     ).rejects.toMatchObject({
       name: 'EndpointUnhealthyError',
       message: 'GET https://dr.portforge.org/health failed: ECONNREFUSED',
     });
+  });
+
+  it('fails when the 200 comes from the primary Region: a resolver still holds the old answer, or Seoul still serves', async () => {
+    await expect(
+      verifyEndpoint({ fetch: realFetch, clock: steppingClock() }, { dryRun: false, target: target('/seoul') }),
+    ).rejects.toMatchObject({
+      name: 'EndpointUnhealthyError',
+      message: expect.stringContaining(`GET ${base}/seoul answered 200 from ap-northeast-2 (response header x-served-region), not from the standby Region ap-northeast-1`) as string,
+    });
+  });
+
+  it('fails when the answer does not name the Region that served it', async () => {
+    await expect(
+      verifyEndpoint({ fetch: realFetch, clock: steppingClock() }, { dryRun: false, target: target('/unsigned') }),
+    ).rejects.toMatchObject({
+      name: 'EndpointUnhealthyError',
+      message: expect.stringContaining('without the response header x-served-region that names the serving Region') as string,
+    });
+  });
+
+  it('reads the Region from a JSON body field when configured so, and reports only that value', async () => {
+    const result = await verifyEndpoint(
+      { fetch: realFetch, clock: steppingClock() },
+      { dryRun: false, target: target('/json', { regionSignal: { type: 'body-field', path: 'meta.region' } }) },
+    );
+    expect(result).toMatchObject({ outcome: 'verified', status: 200, servedRegion: 'ap-northeast-1' });
+    expect(JSON.stringify(result)).not.toContain(BODY_SECRET);
+
+    await expect(
+      verifyEndpoint(
+        { fetch: realFetch, clock: steppingClock() },
+        { dryRun: false, target: target('/json', { regionSignal: { type: 'body-field', path: 'region' } }) },
+      ),
+    ).rejects.toMatchObject({ name: 'EndpointUnhealthyError', message: expect.stringContaining('JSON body field region') as string });
   });
 
   it('dry run sends no request and reports the check it would make', async () => {
@@ -143,15 +195,16 @@ describe('Verify DR endpoint', () => {
 
     const result = await verifyEndpoint(
       { fetch: spy, clock: steppingClock() },
-      { dryRun: true, target: { url, expectStatus: 200, timeoutMs: 1000 } },
+      { dryRun: true, target: { ...target('/health'), url, timeoutMs: 1000 } },
     );
 
     expect(result).toEqual({
       step: 'Verify DR endpoint',
       outcome: 'would-change',
-      changes: [{ resource: url, action: 'verify responds 200' }],
+      changes: [{ resource: url, action: 'verify responds 200 from ap-northeast-1 (response header x-served-region)' }],
       status: null,
       latencyMs: null,
+      servedRegion: null,
     });
     expect(spy).not.toHaveBeenCalled();
   });
@@ -165,7 +218,7 @@ describe('Verify DR endpoint', () => {
 
   it('rejects a target without a valid URL with StepContractError', async () => {
     await expect(
-      handler({ dryRun: false, mode: 'emergency', target: { url: 'not a url', expectStatus: 200, timeoutMs: 1000 } }, lambdaContext()),
+      handler({ dryRun: false, mode: 'emergency', target: { ...target('/health'), url: 'not a url', timeoutMs: 1000 } }, lambdaContext()),
     ).rejects.toMatchObject({ name: 'StepContractError' });
     expect(requests).toHaveLength(0);
   });
