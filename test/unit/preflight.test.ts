@@ -420,7 +420,7 @@ describe('Preflight', () => {
         startedAt: fixedNow.toISOString(),
         finishedAt: fixedNow.toISOString(),
       });
-      expect(result.checks).toHaveLength(10);
+      expect(result.checks).toHaveLength(12);
       expect(JSON.stringify(result)).not.toContain(CLIENT_SECRET);
     });
 
