@@ -32,6 +32,11 @@ export interface StepTaskProps {
   catchTo?: sfn.IChainable;
   /** Best-effort steps (announcements) retry briefly, so an outage of theirs never delays the cutover. */
   bestEffort?: boolean;
+  /**
+   * A longer retry of the transient errors, for a step that must outlast a short outage (lock release).
+   * It replaces the default transient retrier: Step Functions uses the first retrier that matches.
+   */
+  transientRetry?: { interval: Duration; maxAttempts: number };
 }
 
 /**
@@ -60,8 +65,8 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
   task.addRetry({
     // States.Timeout too: every step is idempotent, and its Lambda has ended by then (shorter timeout).
     errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, 'States.Timeout'],
-    interval: Duration.seconds(props.bestEffort ? 1 : 2),
-    maxAttempts: props.bestEffort ? 2 : 6,
+    interval: props.transientRetry?.interval ?? Duration.seconds(props.bestEffort ? 1 : 2),
+    maxAttempts: props.transientRetry?.maxAttempts ?? (props.bestEffort ? 2 : 6),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,

@@ -180,6 +180,24 @@ describe('the synthesized cutover state machine', () => {
     expect(world.lock.get(config.name)?.executionId?.S).toContain(':first');
   });
 
+  it('ends a completed cutover as a success when the lock cannot be released, and says when the lock expires', async () => {
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    await open((w) => w.failNext('DeleteItemCommand', Number.POSITIVE_INFINITY, throttled));
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.statesEntered.slice(-4)).toEqual(['Release cutover lock', 'Lock left to expire', 'Announce lock left to expire', 'Cutover succeeded']);
+    expect(result.statesEntered).not.toContain('Report failure');
+    // Nine tries (eight retries) before the release gives up.
+    expect(world.callsOf('DeleteItemCommand')).toHaveLength(9);
+    const expiresAt = new Date(Number(world.lock.get(config.name)?.expiresAt?.N) * 1000).toISOString();
+    const note = `The cutover lock could not be released: lock left to expire at ${expiresAt}. Another cutover of this environment can start after that time.`;
+    expect((result.output as { lockRelease?: { note?: string } }).lockRelease?.note).toBe(note);
+    const last = world.published.at(-1)?.message as { type: string; note?: string; report?: { status: string } };
+    expect(last).toMatchObject({ type: 'cutover.succeeded', note, report: { status: 'succeeded' } });
+    expect(JSON.stringify(drill.slackMessages.at(-1))).toContain(`lock left to expire at ${expiresAt}`);
+  });
+
   it('refuses two cutovers started at the same moment: exactly one runs (I4)', async () => {
     await open();
     const [a, b] = await Promise.all([run(emergency), run(emergency)]);
