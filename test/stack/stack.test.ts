@@ -247,6 +247,24 @@ describe('alarms, the alarm trigger and the approval gate', () => {
     ]);
   });
 
+  it('passes each Slack secret to its Lambda by name and grants GetSecretValue on that secret only', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const secretIds = functions.flatMap((f) =>
+      Object.entries((f.Properties.Environment?.Variables ?? {}) as Record<string, unknown>).filter(([key]) => key.includes('SECRET')),
+    );
+    // A partial ARN of `…/slack-signing-secret` would be read as a complete ARN (suffix "secret") and match nothing.
+    expect(Object.fromEntries(secretIds)).toEqual({
+      SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName,
+      SLACK_SIGNING_SECRET_ID: config.slack.signingSecretName,
+    });
+    const secretResources = (role: string) =>
+      statementsOf(role)
+        .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(secretResources('ApprovalCallbackFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.signingSecretName}-??????`)]);
+    expect(secretResources('SlackNotifierFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.webhookSecretName}-??????`)]);
+  });
+
   it('makes alarm-triggered runs wait at the gate with a timeout, by task token', () => {
     const gate = states.find(([name]) => name === 'Request approval')?.[1] as { Resource?: string; TimeoutSeconds?: number; Parameters?: { Payload?: Record<string, unknown> } };
     expect(gate.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
