@@ -10,6 +10,7 @@ import { readEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { cachedSecret, SecretIdSchema } from '../shared/secrets';
 import { ApproversSchema, handleSlackAction, type CallbackDeps, type CallbackResult, type SlackReply } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -31,7 +32,7 @@ const env = readEnv(
 );
 
 /** The signing secret, cached per container for a few minutes (a rotated secret is picked up). */
-const signingSecret = cachedSecret(new SecretsManagerClient({}), env.SLACK_SIGNING_SECRET_ID);
+const signingSecret = cachedSecret(new SecretsManagerClient(awsClientConfig()), env.SLACK_SIGNING_SECRET_ID);
 /** Secrets pasted in the console often end with a newline, which is not part of Slack's secret. */
 const getSigningSecret = async (): Promise<string> => (await signingSecret()).trim();
 
@@ -48,8 +49,8 @@ async function respond(responseUrl: string, message: SlackReply): Promise<void> 
 }
 
 const deps: CallbackDeps = {
-  ddb: new DynamoDBClient({}),
-  sfn: new SFNClient({}),
+  ddb: new DynamoDBClient(awsClientConfig()),
+  sfn: new SFNClient(awsClientConfig()),
   table: env.APPROVALS_TABLE_NAME,
   now: () => clock.now(),
   getSigningSecret,

@@ -9,6 +9,7 @@ import { CachedSecret, SecretIdSchema } from '../shared/secrets';
 import { notifySlack, parseSnsEvent, type NotifierDeps, type NotifierResult } from './logic';
 import { REGION_PATTERN } from './render';
 import { webhookUrlFromSecret } from './webhook';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -20,7 +21,7 @@ const env = readEnv(
 );
 
 /** Module scope: warm invocations reuse the client and the cached webhook URL (5 min TTL). */
-const webhookSecret = new CachedSecret(new SecretsManagerClient({}), env.SLACK_WEBHOOK_SECRET_ID);
+const webhookSecret = new CachedSecret(new SecretsManagerClient(awsClientConfig()), env.SLACK_WEBHOOK_SECRET_ID);
 
 const deps: NotifierDeps = {
   webhookUrl: async () => webhookUrlFromSecret(await webhookSecret.value(), env.SLACK_WEBHOOK_SECRET_ID),
