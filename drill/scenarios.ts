@@ -210,6 +210,13 @@ export const SCENARIOS: Scenario[] = [
     heal: (w) => w.clearFaults(),
     expect: { status: 'FAILED', error: 'DynamoReplicaNotActiveError', failedStep: 'Verify DynamoDB replica' },
   },
+  {
+    name: 'lambda-timeout',
+    description: 'One DescribeTable call never answers: the replica check runs into its Lambda timeout once, and is retried.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.hangNext('DescribeTableCommand', 1, { after: w.config.dynamodb.tables.length }),
+    expect: { status: 'SUCCEEDED', retried: 'Verify DynamoDB replica' },
+  },
   // ---- Kubernetes -----------------------------------------------------------------------
   {
     name: 'kubernetes-401',

@@ -155,6 +155,11 @@ export class SimulatedWorld {
   approver: { decision: 'approve' | 'deny'; afterSeconds: number; slackUserId?: string } | undefined;
   /** Called for each message published to SNS, after it is recorded (the drill wires Slack here). */
   onPublish: ((message: { subject?: string; message: unknown; raw: string }) => void) | undefined;
+  /**
+   * How a call that never answers waits. The drill lets simulated time run meanwhile
+   * (SimClock.idle), so the caller's Lambda timeout can end it.
+   */
+  idle: <T>(pending: Promise<T>) => Promise<T> = (pending) => pending;
   /** Called before each AWS command is answered: tests use it to check invariants at that moment. */
   beforeCall: ((command: string, input: unknown) => void) | undefined;
   /** Faults: command name → what its next calls do instead of answering. */
@@ -404,6 +409,14 @@ export class SimulatedWorld {
    */
   failNext(command: string, count: number, error: () => Error, options: { after?: number } = {}): void {
     this.addFault(command, { remaining: count, after: options.after ?? 0, answer: () => { throw error(); } });
+  }
+
+  /**
+   * The next `count` calls of `command` (after the first `after`) never answer: a hung
+   * connection, which only the caller's timeout (or its Lambda's) ends.
+   */
+  hangNext(command: string, count: number, options: { after?: number } = {}): void {
+    this.addFault(command, { remaining: count, after: options.after ?? 0, answer: () => this.idle(new Promise<never>(() => undefined)) });
   }
 
   /** The next `count` calls of `command` (after the first `after`) get `answer()` instead of the world's answer. */

@@ -13,7 +13,7 @@ import {
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { stateMachineName } from '../stacks/names';
-import { LAMBDA_SERVICE_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
+import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
 
 /** The step Lambdas the machine invokes, one per functions/ folder. */
 export interface CutoverSteps {
@@ -168,7 +168,7 @@ export class CutoverStateMachine extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(config.approval.timeoutMinutes)),
       retryOnServiceExceptions: false,
     });
-    requestApproval.addRetry({ errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    requestApproval.addRetry({ errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     orFail(requestApproval, 'Approval gate');
     const needsApproval = config.approval.requiredForManualRuns
       ? sfn.Condition.booleanEquals('$.input.dryRun', false)

@@ -180,6 +180,25 @@ describe('the synthesized cutover state machine', () => {
     expect(world.lock.get(config.name)?.executionId?.S).toContain(':first');
   });
 
+  it('ends a step that runs past its Lambda timeout with Sandbox.Timedout, retries it, and reports it when it keeps hanging', async () => {
+    // Preflight's first DescribeDBInstances never answers, every time it is tried.
+    await open((w) => w.hangNext('DescribeDBInstancesCommand', Number.POSITIVE_INFINITY));
+    const { result, report } = await run(emergency);
+    const lambdaTimeout = drill.cutover.stepLambdas.preflight?.timeoutSeconds;
+
+    expect(lambdaTimeout).toBe(config.limits.taskTimeoutSeconds - 5);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Sandbox.Timedout');
+    expect(result.cause).toContain(`Task timed out after ${lambdaTimeout?.toFixed(2)} seconds`);
+    // Retried like any transient error (1 + 6 tries), each ended by the Lambda's timeout in simulated time.
+    expect(result.taskCalls.filter((c) => c.state === 'Preflight')).toHaveLength(7);
+    const preflightFailures = result.events.filter((e) => e.state === 'Preflight' && (e.type === 'StateRetried' || e.type === 'StateFailed'));
+    const started = result.events.find((e) => e.state === 'Preflight' && e.type === 'StateEntered')?.at ?? 0;
+    expect((preflightFailures[0]?.at ?? 0) - started).toBe((lambdaTimeout ?? 0) * 1000);
+    expect(report?.failure).toMatchObject({ step: 'Preflight', error: 'Sandbox.Timedout' });
+    expect(world.mutatingCalls().filter((c) => c.command !== 'PutItemCommand' && c.command !== 'DeleteItemCommand')).toEqual([]);
+  });
+
   it('ends a completed cutover as a success when the lock cannot be released, and says when the lock expires', async () => {
     const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     await open((w) => w.failNext('DeleteItemCommand', Number.POSITIVE_INFINITY, throttled));
