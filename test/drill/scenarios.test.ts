@@ -124,7 +124,7 @@ const NO_FAILING_FAULT: Record<string, string> = {
   Report: 'pure computation over the run\'s results',
   'Report failure': 'pure computation over the run\'s results',
   'Release cutover lock': 'if release keeps failing after a completed cutover, the run succeeds and says when the lock expires (test/statemachine)',
-  'Release cutover lock after failure': 'as above',
+  'Release cutover lock after failure': 'the run has already failed; if release keeps failing, the lock expires with the execution timeout',
 };
 const NO_ABSORBED_FAULT: Record<string, string> = {
   'Validate input': NO_FAILING_FAULT['Validate input'] ?? '',
