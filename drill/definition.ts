@@ -104,6 +104,8 @@ export interface SynthesizedCutover {
   taskSteps: Record<string, string>;
   /** Task states that invoke their Lambda with `.waitForTaskToken` (the approval gate). */
   waitForTaskToken: string[];
+  /** Each step Lambda's configured timeout (seconds) and runtime, by its functions/ folder. */
+  stepLambdas: Record<string, { timeoutSeconds: number; runtime: string }>;
   /** Every step Lambda's environment, as deployed (resolved), merged. */
   lambdaEnvironment: Record<string, string>;
   /** The Region the state machine and its Lambdas are deployed in (the standby Region). */
@@ -120,13 +122,19 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
 
   const stepByFunctionArn = new Map<string, string>();
   const lambdaEnvironment: Record<string, string> = {};
+  const stepLambdas: SynthesizedCutover['stepLambdas'] = {};
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const env = resolveIntrinsics(resource.Properties?.Environment ?? null, template, region) as {
       Variables?: Record<string, string>;
     } | null;
     const step = env?.Variables?.CUTOVER_STEP;
-    if (step) stepByFunctionArn.set(localArn(logicalId, template, region), step);
+    if (step) {
+      stepByFunctionArn.set(localArn(logicalId, template, region), step);
+      // CloudFormation's AWS::Lambda::Function Timeout defaults to 3 seconds.
+      const { Timeout: timeout, Runtime: runtime } = resource.Properties ?? {};
+      stepLambdas[step] = { timeoutSeconds: typeof timeout === 'number' ? timeout : 3, runtime: typeof runtime === 'string' ? runtime : '' };
+    }
     Object.assign(lambdaEnvironment, env?.Variables ?? {});
   }
   const taskSteps: Record<string, string> = {};
@@ -140,5 +148,5 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     taskSteps[name] = step;
     if (state.Resource?.endsWith('.waitForTaskToken')) waitForTaskToken.push(name);
   }
-  return { definition, taskSteps, waitForTaskToken, lambdaEnvironment, region };
+  return { definition, taskSteps, waitForTaskToken, stepLambdas, lambdaEnvironment, region };
 }

@@ -86,6 +86,7 @@ export class Drill {
     const approvalCallback = await loadStepHandler('approval-callback');
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
+    world.idle = (pending) => clock.idle(pending);
     options.arrange?.(world);
     return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
   }

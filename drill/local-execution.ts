@@ -102,6 +102,30 @@ export function lambdaContext(functionName = 'dr-cutover-test'): Context {
 }
 
 /**
+ * The error a Lambda that runs past its timeout reaches Step Functions with. Step Functions
+ * developer guide, "Handle Lambda service exceptions": function timeouts are unhandled Lambda
+ * errors, reported as `Lambda.Unknown`; the newer runtimes (Node.js 20 and later) report the
+ * timeout itself as `Sandbox.Timedout`, with Lambda's "Task timed out after N seconds" message.
+ */
+export function lambdaTimeoutError(lambda: { timeoutSeconds: number; runtime: string }): Error {
+  const major = Number(/^nodejs(\d+)/.exec(lambda.runtime)?.[1] ?? 0);
+  const name = major >= 20 ? 'Sandbox.Timedout' : 'Lambda.Unknown';
+  return Object.assign(new Error(`RequestId: local Error: Task timed out after ${lambda.timeoutSeconds.toFixed(2)} seconds`), { name });
+}
+
+/**
+ * Lambda ends an invocation at the function's timeout, whatever the handler is doing: the
+ * handler's work is abandoned (on AWS its sandbox is stopped). Timers are simulated in the drill.
+ */
+function withinLambdaTimeout<T>(run: Promise<T>, lambda: { timeoutSeconds: number; runtime: string }): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(lambdaTimeoutError(lambda)), lambda.timeoutSeconds * 1000);
+  });
+  return Promise.race([run, timedOut]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Executes the synthesized definition in-process with aws-local-stepfunctions,
  * every Task bound to the real step handler it invokes when deployed.
  */
@@ -122,7 +146,11 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       const call: TaskCall = { state, step, input: event };
       taskCalls.push(call);
       try {
-        const invoke = () => handler(event, lambdaContext(`dr-cutover-${step}`));
+        const lambda = cutover.stepLambdas[step];
+        const invoke = () => {
+          const run = handler(event, lambdaContext(`dr-cutover-${step}`));
+          return lambda ? withinLambdaTimeout(run, lambda) : run;
+        };
         const returned = await (options.clock ? options.clock.hold(invoke) : invoke());
         if (!waits) return returned as never;
         if (!options.awaitTaskToken) throw new Error(`'${state}' waits for a task token, but nothing can send one locally`);

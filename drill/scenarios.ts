@@ -269,6 +269,13 @@ export const SCENARIOS: Scenario[] = [
     arrange: (w) => w.primaryReplicasInaccessibleSince(w.now() - 21 * 3600_000),
     expect: { status: 'SUCCEEDED' },
   },
+  {
+    name: 'lambda-timeout',
+    description: 'One DescribeTable call never answers: the replica check runs into its Lambda timeout once, and is retried.',
+    step: 'Verify DynamoDB replica',
+    arrange: (w) => w.hangNext('DescribeTableCommand', 1, { after: w.config.dynamodb.tables.length }),
+    expect: { status: 'SUCCEEDED', retried: 'Verify DynamoDB replica' },
+  },
   // ---- Kubernetes -----------------------------------------------------------------------
   {
     name: 'kubernetes-401',
@@ -441,6 +448,27 @@ export const SCENARIOS: Scenario[] = [
     step: 'Release cutover lock',
     arrange: (w) => w.failNext('DeleteItemCommand', 2, throttling),
     expect: { status: 'SUCCEEDED', retried: 'Release cutover lock' },
+  },
+  {
+    name: 'lock-release-outage',
+    description: 'The lock table throttles the release 7 times, after DNS and CloudFront were switched: the cutover still succeeds.',
+    step: 'Release cutover lock',
+    arrange: (w) => w.failNext('DeleteItemCommand', 7, throttling),
+    expect: { status: 'SUCCEEDED', retried: 'Release cutover lock' },
+  },
+  {
+    name: 'failure-report-sns-blip',
+    description: 'Preflight is blocked (standby not ready), then SNS throttles the failure announcement 3 times: the report still reaches Slack.',
+    step: 'Announce failure',
+    arrange: (w) => {
+      w.clusterStatus = 'CREATING';
+      // The start announcement is the first publish; the failure announcement's first three tries are throttled.
+      w.failNext('PublishCommand', 3, throttling, { after: 1 });
+    },
+    heal: (w) => {
+      w.clusterStatus = 'ACTIVE';
+    },
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight', retried: 'Announce failure' },
   },
   // ---- endpoint -------------------------------------------------------------------------
   {

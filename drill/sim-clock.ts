@@ -1,4 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { withGlobal, type Clock } from '@sinonjs/fake-timers';
+
+/** One piece of held work (a handler invocation); idle while it waits on something only time can end. */
+interface Lease {
+  idle: number;
+}
 
 const realSetImmediate = globalThis.setImmediate;
 const realSetTimeout = globalThis.setTimeout;
@@ -16,7 +22,8 @@ const realPause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(
  */
 export class SimClock {
   private clock: Clock | undefined;
-  private busy = 0;
+  private readonly leases = new Set<Lease>();
+  private readonly current = new AsyncLocalStorage<Lease>();
 
   constructor(readonly start: Date) {}
 
@@ -38,14 +45,40 @@ export class SimClock {
     return Date.now() - this.start.getTime();
   }
 
-  /** Runs real work (a step handler) during which simulated time must stand still. */
+  /**
+   * Runs real work (a step handler) during which simulated time must stand still. The work may
+   * be abandoned (a Lambda that ran past its timeout): time stands still only until `hold` returns.
+   */
   async hold<T>(work: () => Promise<T>): Promise<T> {
-    this.busy += 1;
+    const lease: Lease = { idle: 0 };
+    this.leases.add(lease);
     try {
-      return await work();
+      return await this.current.run(lease, work);
     } finally {
-      this.busy -= 1;
+      this.leases.delete(lease);
     }
+  }
+
+  /**
+   * Held work that waits on something only simulated time can end (a call that never answers,
+   * ended by the Lambda's timeout): time may move while it waits.
+   */
+  async idle<T>(pending: Promise<T>): Promise<T> {
+    const lease = this.current.getStore();
+    if (!lease) return pending;
+    lease.idle += 1;
+    try {
+      return await pending;
+    } finally {
+      lease.idle -= 1;
+    }
+  }
+
+  /** Held work that is running (not idle). */
+  private get busy(): number {
+    let busy = 0;
+    for (const lease of this.leases) if (lease.idle === 0) busy += 1;
+    return busy;
   }
 
   /** Advances simulated time, one timer at a time, whenever the execution is idle, until `until` settles. */

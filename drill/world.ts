@@ -45,6 +45,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { KubeApiStandIn, type RbacRule } from './kube-api-server';
 import { loadAllYaml } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TIMING, promotionSeconds, type TimingModel } from './timing';
@@ -75,6 +76,9 @@ export const WORLD_SLACK = {
   responseUrlPrefix: 'https://hooks.slack.com/actions/TDRILL000/',
   signingSecret: 'local-drill-slack-signing-secret',
 };
+
+/** The simulated account's id (the account the stack is synthesized for in the drill). */
+export const WORLD_ACCOUNT = '123456789012';
 
 /** Static credentials for the simulated account: the Kubernetes steps presign STS URLs with them. */
 export const WORLD_CREDENTIALS = { accessKeyId: 'AKIDLOCALDRILL', secretAccessKey: 'local-drill-secret-key' };
@@ -197,6 +201,11 @@ export class SimulatedWorld {
   approver: { decision: 'approve' | 'deny'; afterSeconds: number; slackUserId?: string } | undefined;
   /** Called for each message published to SNS, after it is recorded (the drill wires Slack here). */
   onPublish: ((message: { subject?: string; message: unknown; raw: string }) => void) | undefined;
+  /**
+   * How a call that never answers waits. The drill lets simulated time run meanwhile
+   * (SimClock.idle), so the caller's Lambda timeout can end it.
+   */
+  idle: <T>(pending: Promise<T>) => Promise<T> = (pending) => pending;
   /** Called before each AWS command is answered: tests use it to check invariants at that moment. */
   beforeCall: ((command: string, input: unknown) => void) | undefined;
   /** Faults: command name → what its next calls do instead of answering. */
@@ -668,6 +677,14 @@ export class SimulatedWorld {
     this.addFault(command, { remaining: count, after: options.after ?? 0, answer: () => { throw error(); } });
   }
 
+  /**
+   * The next `count` calls of `command` (after the first `after`) never answer: a hung
+   * connection, which only the caller's timeout (or its Lambda's) ends.
+   */
+  hangNext(command: string, count: number, options: { after?: number } = {}): void {
+    this.addFault(command, { remaining: count, after: options.after ?? 0, answer: () => this.idle(new Promise<never>(() => undefined)) });
+  }
+
   /** The next `count` calls of `command` (after the first `after`) get `answer()` instead of the world's answer. */
   answerNext(command: string, count: number, answer: (input: unknown) => unknown, options: { after?: number } = {}): void {
     this.addFault(command, { remaining: count, after: options.after ?? 0, answer });
@@ -954,10 +971,9 @@ export class SimulatedWorld {
 
     const secrets = on(SecretsManagerClient);
     handle(secrets, GetSecretValueCommand, (input: { SecretId?: string }) => {
-      const id = input.SecretId ?? '';
-      const name = [...this.secrets.keys()].find((k) => id === k || id.includes(`:secret:${k}`));
+      const name = this.resolveSecretId(input.SecretId ?? '');
       if (name === undefined) throw new ResourceNotFoundException({ message: `Secrets Manager can't find the specified secret.`, $metadata: {} });
-      return { Name: name, SecretString: this.secrets.get(name) };
+      return { ARN: this.secretArn(name), Name: name, SecretString: this.secrets.get(name) };
     });
 
     const sfn = on(SFNClient);
@@ -974,6 +990,33 @@ export class SimulatedWorld {
     handle(sfn, SendTaskFailureCommand, (input: { taskToken?: string; error?: string; cause?: string }) =>
       settle(input.taskToken, (w) => w.reject(Object.assign(new Error(input.cause ?? ''), { name: input.error ?? 'TaskFailed' }))),
     );
+  }
+
+  /**
+   * A secret's complete ARN: Secrets Manager appends a hyphen and six random characters to the
+   * name (Secrets Manager user guide, "Finding a secret from a partial ARN"). The world derives
+   * the six characters from the name, so they are stable across runs.
+   */
+  secretArn(name: string): string {
+    const digest = createHash('sha256').update(name).digest('base64').replace(/[^A-Za-z0-9]/g, '');
+    return `arn:aws:secretsmanager:${this.config.standbyRegion}:${WORLD_ACCOUNT}:secret:${name}-${digest.slice(0, 6)}`;
+  }
+
+  /**
+   * The secret a `SecretId` names, as Secrets Manager resolves it (GetSecretValue API reference,
+   * SecretId; user guide, "Finding a secret from a partial ARN"): a name matches exactly; an ARN
+   * whose resource ends in a hyphen and six characters is taken as a complete ARN, suffix
+   * included; any other ARN is a partial ARN and matches by name. So a secret whose own name ends
+   * in a hyphen and six characters cannot be found by its partial ARN.
+   */
+  private resolveSecretId(id: string): string | undefined {
+    const names = [...this.secrets.keys()];
+    const arn = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(id);
+    if (!arn) return names.find((name) => name === id);
+    const [, region, account, resource = ''] = arn;
+    if (region !== this.config.standbyRegion || account !== WORLD_ACCOUNT) return undefined;
+    if (/-[A-Za-z0-9]{6}$/.test(resource)) return names.find((name) => this.secretArn(name) === id);
+    return names.find((name) => name === resource);
   }
 
   distributionStatus(): 'Deployed' | 'InProgress' {

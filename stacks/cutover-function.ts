@@ -51,6 +51,8 @@ export class CutoverFunction extends nodejs.NodejsFunction {
         POWERTOOLS_SERVICE_NAME: `dr-cutover-${props.step}`,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        // Every SDK and Kubernetes call gets a timeout well below this (functions/shared/aws-client.ts).
+        LAMBDA_TIMEOUT_SECONDS: String(props.timeout.toSeconds()),
         ...props.environment,
       },
       bundling: {

@@ -184,13 +184,16 @@ export class CutoverStack extends Stack {
     this.stateMachine = new CutoverStateMachine(this, 'Cutover', { config, targets, steps });
 
     // ---- Slack: alarms and cutover events, and the approval buttons ---------------------------
+    // The Lambdas read each secret by name: the partial ARN fromSecretNameV2 builds is read as a complete
+    // ARN when the name ends in a hyphen and six characters (`…/slack-signing-secret`), and then matches
+    // nothing. The grants stay scoped to `<name>-??????`.
     const webhookSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', config.slack.webhookSecretName);
     const signingSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackSigningSecret', config.slack.signingSecretName);
     this.slackNotifier = new CutoverFunction(this, 'SlackNotifierFunction', {
       step: 'slack-notifier',
       functionName: slackNotifierName(config.name),
       timeout: Duration.seconds(30),
-      environment: { SLACK_WEBHOOK_SECRET_ARN: webhookSecret.secretArn, CONSOLE_REGION: config.standbyRegion },
+      environment: { SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName, CONSOLE_REGION: config.standbyRegion },
     });
     webhookSecret.grantRead(this.slackNotifier);
     this.eventsTopic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier));
@@ -206,7 +209,7 @@ export class CutoverStack extends Stack {
       timeout: Duration.seconds(10),
       environment: {
         APPROVALS_TABLE_NAME: this.approvalsTable.tableName,
-        SLACK_SIGNING_SECRET_ARN: signingSecret.secretArn,
+        SLACK_SIGNING_SECRET_ID: config.slack.signingSecretName,
         APPROVERS: JSON.stringify(config.approval.approvers),
       },
     });

@@ -14,7 +14,7 @@ import {
 } from '../functions/shared/errors';
 import type { EnvironmentConfig, RuntimeTargets } from '../stacks/config';
 import { stateMachineName } from '../stacks/names';
-import { LAMBDA_SERVICE_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
+import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS, pollUntilDone, rethrow, stepPayload, stepTask } from './tasks';
 
 /** The step Lambdas the machine invokes, one per functions/ folder. */
 export interface CutoverSteps {
@@ -81,16 +81,17 @@ export class CutoverStateMachine extends Construct {
           dryRun: sfn.JsonPath.stringAt('$.input.dryRun'),
           reason: sfn.JsonPath.stringAt('$.input.reason'),
         },
-        // Releasing must outlast a short DynamoDB outage: the lock otherwise holds until it expires.
-        retries: action === 'release' ? [{ errors: ALL_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2 }] : [],
+        // Releasing must outlast a short DynamoDB outage (throttling included): the lock otherwise holds until it expires.
+        transientRetry: action === 'release' ? { interval: Duration.seconds(5), maxAttempts: 8 } : undefined,
       });
-    const notify = (name: string, type: string, extra: Record<string, unknown> = {}) =>
+    /** Progress announcements are best effort; failure announcements retry like any step (I5). */
+    const notify = (name: string, type: string, extra: Record<string, unknown> = {}, bestEffort = true) =>
       stepTask(this, name, {
         fn: steps.notify,
         timeout: taskTimeout,
         resultPath: sfn.JsonPath.DISCARD,
         payload: { type, ...run, ...extra },
-        bestEffort: true,
+        bestEffort,
       });
     const report = (name: string, status: 'succeeded' | 'failed') =>
       stepTask(this, name, {
@@ -113,11 +114,11 @@ export class CutoverStateMachine extends Construct {
     });
     const releaseAfterFailure = lock('Release cutover lock after failure', 'release', sfn.JsonPath.DISCARD);
     releaseAfterFailure.addCatch(cutoverFailed, { errors: ALL_ERRORS, resultPath: '$.releaseError' });
-    const announceFailure = notify('Announce failure', 'cutover.failed', { report: sfn.JsonPath.objectAt('$.report') });
+    const announceFailure = notify('Announce failure', 'cutover.failed', { report: sfn.JsonPath.objectAt('$.report') }, false);
     announceFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
     const reportFailure = report('Report failure', 'failed');
     // Even without a report the failure is announced (the notifier accepts a missing report) and the lock released.
-    const announceBareFailure = notify('Announce failure without report', 'cutover.failed', { stage: sfn.JsonPath.stringAt('$.failure.stage') });
+    const announceBareFailure = notify('Announce failure without report', 'cutover.failed', { stage: sfn.JsonPath.stringAt('$.failure.stage') }, false);
     announceBareFailure.addCatch(releaseAfterFailure, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
     reportFailure.addCatch(announceBareFailure, { errors: ALL_ERRORS, resultPath: '$.reportError' });
     const failurePath = reportFailure.next(announceFailure).next(releaseAfterFailure).next(cutoverFailed);
@@ -168,7 +169,7 @@ export class CutoverStateMachine extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(config.approval.timeoutMinutes)),
       retryOnServiceExceptions: false,
     });
-    requestApproval.addRetry({ errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    requestApproval.addRetry({ errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
     orFail(requestApproval, 'Approval gate');
     const needsApproval = config.approval.requiredForManualRuns
       ? sfn.Condition.booleanEquals('$.input.dryRun', false)
@@ -386,7 +387,25 @@ export class CutoverStateMachine extends Construct {
       'Verify endpoint',
     );
     const reportSuccess = orFail(report('Report', 'succeeded'), 'Report');
-    const releaseLock = orFail(lock('Release cutover lock', 'release', sfn.JsonPath.DISCARD), 'Release cutover lock');
+    const cutoverSucceeded = new sfn.Succeed(this, 'Cutover succeeded');
+    // The cutover is complete before the lock is released: a release that still fails does not undo it.
+    // The lock then expires with the execution timeout (its TTL), so the run ends as a success and a
+    // follow-up announcement says when the lock expires.
+    const releaseLock = lock('Release cutover lock', 'release', sfn.JsonPath.DISCARD);
+    const lockLeftToExpire = new sfn.Pass(this, 'Lock left to expire', {
+      parameters: {
+        'note.$': "States.Format('The cutover lock could not be released: lock left to expire at {}. Another cutover of this environment can start after that time.', $.lock.expiresAt)",
+        'error.$': '$.releaseError.Error',
+      },
+      resultPath: '$.lockRelease',
+    });
+    releaseLock.addCatch(lockLeftToExpire, { errors: ALL_ERRORS, resultPath: '$.releaseError' });
+    const announceLockLeft = notify('Announce lock left to expire', 'cutover.succeeded', {
+      report: sfn.JsonPath.objectAt('$.report'),
+      note: sfn.JsonPath.stringAt('$.lockRelease.note'),
+    });
+    announceLockLeft.addCatch(cutoverSucceeded, { errors: ALL_ERRORS, resultPath: '$.notifyError' });
+    lockLeftToExpire.next(announceLockLeft).next(cutoverSucceeded);
     const announceResult = new sfn.Choice(this, 'Dry run?')
       .when(
         sfn.Condition.booleanEquals('$.input.dryRun', true),
@@ -416,7 +435,7 @@ export class CutoverStateMachine extends Construct {
       .next(reportSuccess)
       .next(announceResult)
       .next(releaseLock)
-      .next(new sfn.Succeed(this, 'Cutover succeeded'));
+      .next(cutoverSucceeded);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: stateMachineName(targets.environment),

@@ -14,6 +14,15 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ];
 
+/**
+ * What a step Lambda that ran past its own timeout reaches Step Functions as (Step Functions
+ * developer guide, "Handle Lambda service exceptions": function timeouts are unhandled errors,
+ * `Lambda.Unknown`; newer runtimes, such as the Node.js 24 the steps run on, report `Sandbox.Timedout`).
+ * Never `States.Timeout`, since the Task's own timeout is longer. Retried like the transient errors:
+ * every step is idempotent, and its outside calls have shorter timeouts than the Lambda.
+ */
+export const LAMBDA_TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown'];
+
 export interface RetryPolicy {
   errors: string[];
   interval: Duration;
@@ -32,6 +41,11 @@ export interface StepTaskProps {
   catchTo?: sfn.IChainable;
   /** Best-effort steps (announcements) retry briefly, so an outage of theirs never delays the cutover. */
   bestEffort?: boolean;
+  /**
+   * A longer retry of the transient errors, for a step that must outlast a short outage (lock release).
+   * It replaces the default transient retrier: Step Functions uses the first retrier that matches.
+   */
+  transientRetry?: { interval: Duration; maxAttempts: number };
 }
 
 /**
@@ -59,9 +73,9 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
   }
   task.addRetry({
     // States.Timeout too: every step is idempotent, and its Lambda has ended by then (shorter timeout).
-    errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, 'States.Timeout'],
-    interval: Duration.seconds(props.bestEffort ? 1 : 2),
-    maxAttempts: props.bestEffort ? 2 : 6,
+    errors: [...TRANSIENT_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS, 'States.Timeout'],
+    interval: props.transientRetry?.interval ?? Duration.seconds(props.bestEffort ? 1 : 2),
+    maxAttempts: props.transientRetry?.maxAttempts ?? (props.bestEffort ? 2 : 6),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,

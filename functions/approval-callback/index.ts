@@ -8,13 +8,15 @@ import { z } from 'zod';
 import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { cachedSecret } from '../shared/secrets';
+import { cachedSecret, SecretIdSchema } from '../shared/secrets';
 import { ApproversSchema, handleSlackAction, type CallbackDeps, type CallbackResult, type SlackReply } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
     APPROVALS_TABLE_NAME: z.string().min(1),
-    SLACK_SIGNING_SECRET_ARN: z.string().startsWith('arn:'),
+    /** The signing secret's name (or complete ARN). */
+    SLACK_SIGNING_SECRET_ID: SecretIdSchema,
     APPROVERS: z
       .string()
       .transform((text, ctx) => {
@@ -30,7 +32,7 @@ const env = readEnv(
 );
 
 /** The signing secret, cached per container for a few minutes (a rotated secret is picked up). */
-const signingSecret = cachedSecret(new SecretsManagerClient({}), env.SLACK_SIGNING_SECRET_ARN);
+const signingSecret = cachedSecret(new SecretsManagerClient(awsClientConfig()), env.SLACK_SIGNING_SECRET_ID);
 /** Secrets pasted in the console often end with a newline, which is not part of Slack's secret. */
 const getSigningSecret = async (): Promise<string> => (await signingSecret()).trim();
 
@@ -47,8 +49,8 @@ async function respond(responseUrl: string, message: SlackReply): Promise<void> 
 }
 
 const deps: CallbackDeps = {
-  ddb: new DynamoDBClient({}),
-  sfn: new SFNClient({}),
+  ddb: new DynamoDBClient(awsClientConfig()),
+  sfn: new SFNClient(awsClientConfig()),
   table: env.APPROVALS_TABLE_NAME,
   now: () => clock.now(),
   getSigningSecret,

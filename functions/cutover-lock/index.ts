@@ -4,6 +4,7 @@ import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -13,7 +14,7 @@ const env = readEnv(
 );
 
 const deps: LockDeps = {
-  ddb: new DynamoDBClient({}),
+  ddb: new DynamoDBClient(awsClientConfig()),
   tableName: env.LOCK_TABLE_NAME,
   ttlSeconds: env.LOCK_TTL_SECONDS,
   now: () => clock.now(),

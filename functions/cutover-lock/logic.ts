@@ -27,7 +27,11 @@ export interface LockDeps {
   now: () => Date;
 }
 
-export type LockResult = StepResult & { holder: string | null };
+export type LockResult = StepResult & {
+  holder: string | null;
+  /** When an acquired lock expires on its own (its TTL, the execution timeout): what a failed release leaves. */
+  expiresAt?: string;
+};
 
 const STEP = 'Cutover lock';
 
@@ -87,7 +91,8 @@ export async function acquireLock(deps: LockDeps, input: LockInput): Promise<Loc
     }
     throw error;
   }
-  return { step: STEP, outcome: 'changed', changes: [], holder: input.executionId };
+  const expiresAt = new Date((nowEpoch + deps.ttlSeconds) * 1000).toISOString();
+  return { step: STEP, outcome: 'changed', changes: [], holder: input.executionId, expiresAt };
 }
 
 /** Releases the lock only if this execution holds it; releasing twice is a no-op. */

@@ -8,6 +8,7 @@ import { readEnv } from '../shared/env';
 import { StepContractError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { closeEndedExecution, ExecutionEndedEventSchema, type ExecutionEndedDeps } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -18,8 +19,8 @@ const env = readEnv(
 );
 
 const deps: ExecutionEndedDeps = {
-  ddb: new DynamoDBClient({}),
-  sns: new SNSClient({}),
+  ddb: new DynamoDBClient(awsClientConfig()),
+  sns: new SNSClient(awsClientConfig()),
   lockTable: env.LOCK_TABLE_NAME,
   topicArn: env.EVENTS_TOPIC_ARN,
   environment: env.ENVIRONMENT,

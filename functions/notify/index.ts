@@ -4,9 +4,10 @@ import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { NotifyInputSchema, publishEvent, type NotifyDeps } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(z.object({ EVENTS_TOPIC_ARN: z.string().startsWith('arn:') }));
 
-const deps: NotifyDeps = { sns: new SNSClient({}), topicArn: env.EVENTS_TOPIC_ARN, now: () => clock.now() };
+const deps: NotifyDeps = { sns: new SNSClient(awsClientConfig()), topicArn: env.EVENTS_TOPIC_ARN, now: () => clock.now() };
 
 export const handler = defineStep('Notify', NotifyInputSchema, (input) => publishEvent(deps, input));

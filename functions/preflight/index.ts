@@ -8,15 +8,16 @@ import { clock } from '../shared/clock';
 import { PreflightTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { preflight } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 // All clients in the Lambda's own (standby) Region: the control plane never calls the failing primary.
 const deps = {
-  rds: new RDSClient({}),
-  cw: new CloudWatchClient({}),
-  ddb: new DynamoDBClient({}),
-  eks: new EKSClient({}),
-  acm: new ACMClient({}),
-  cognito: new CognitoIdentityProviderClient({}),
+  rds: new RDSClient(awsClientConfig()),
+  cw: new CloudWatchClient(awsClientConfig()),
+  ddb: new DynamoDBClient(awsClientConfig()),
+  eks: new EKSClient(awsClientConfig()),
+  acm: new ACMClient(awsClientConfig()),
+  cognito: new CognitoIdentityProviderClient(awsClientConfig()),
   clock,
 };
 

@@ -6,6 +6,7 @@ import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { probe } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -14,7 +15,7 @@ const env = readEnv(
     PROBE_TIMEOUT_MS: z.coerce.number().int().positive(),
   }),
 );
-const cw = new CloudWatchClient({});
+const cw = new CloudWatchClient(awsClientConfig());
 
 /** Scheduled every minute by EventBridge; the scheduled event itself carries nothing we need. */
 export const handler = middy(async () => {

@@ -4,10 +4,11 @@ import { clock } from '../shared/clock';
 import { RdsTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { promoteReplica } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 // The Lambda's own (standby) Region: the control plane never calls the failing primary.
-const rds = new RDSClient({});
-const cw = new CloudWatchClient({});
+const rds = new RDSClient(awsClientConfig());
+const cw = new CloudWatchClient(awsClientConfig());
 
 export const handler = defineStep('Promote RDS replica', stepInput(RdsTargetSchema), (input) =>
   promoteReplica({ rds, cw, clock }, input),

@@ -5,6 +5,7 @@ import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { requestApproval, RequestApprovalInputSchema, type RequestApprovalDeps } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
@@ -14,8 +15,8 @@ const env = readEnv(
 );
 
 const deps: RequestApprovalDeps = {
-  ddb: new DynamoDBClient({}),
-  sns: new SNSClient({}),
+  ddb: new DynamoDBClient(awsClientConfig()),
+  sns: new SNSClient(awsClientConfig()),
   table: env.APPROVALS_TABLE_NAME,
   topicArn: env.EVENTS_TOPIC_ARN,
   now: () => clock.now(),

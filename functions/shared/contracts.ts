@@ -322,5 +322,7 @@ export const CutoverEventSchema = z.object({
   stage: z.string().optional(),
   report: CutoverReportSchema.optional(),
   approval: ApprovalRequestSchema.optional(),
+  /** Something the operator must know beside the outcome, e.g. that the lock was left to expire. */
+  note: z.string().max(1000).optional(),
 });
 export type CutoverEvent = z.infer<typeof CutoverEventSchema>;

@@ -1,7 +1,14 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { clock } from './clock';
@@ -14,6 +21,7 @@ import {
   KubernetesUnavailableError,
   StepContractError,
 } from './errors';
+import { awsClientConfig, lambdaCallTimeouts } from './aws-client';
 
 /**
  * EKS access from a Lambda (design §5): DescribeCluster for the endpoint and CA,
@@ -41,7 +49,12 @@ export interface KubeAccess extends ClusterAccess {
 export interface KubeApis {
   core: CoreV1Api;
   apps: AppsV1Api;
+  /** How long one Kubernetes request may take before it is aborted (default KUBE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
+
+/** The bound on one Kubernetes request when none is given: well below any step Lambda's timeout. */
+export const KUBE_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Connects to a cluster for one invocation: DescribeCluster + fresh token + clients. */
 export type KubeConnector = (clusterName: string) => Promise<KubeApis>;
@@ -150,7 +163,7 @@ export async function mintEksToken(options: PresignOptions): Promise<string> {
 // ---- client factory -----------------------------------------------------------
 
 /** Builds the API clients for one cluster. The CA is passed through the KubeConfig, not NODE_EXTRA_CA_CERTS. */
-export function makeKubeApis(access: KubeAccess): KubeApis {
+export function makeKubeApis(access: KubeAccess, options: { requestTimeoutMs?: number } = {}): KubeApis {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'eks', server: access.endpoint, caData: access.caData, skipTLSVerify: false }],
@@ -158,20 +171,44 @@ export function makeKubeApis(access: KubeAccess): KubeApis {
     contexts: [{ name: 'dr-cutover', cluster: 'eks', user: 'dr-cutover' }],
     currentContext: 'dr-cutover',
   });
-  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), requestTimeoutMs: options.requestTimeoutMs };
+}
+
+/**
+ * Per-request options that abort the request after the client's timeout: a middleware sets the
+ * request's AbortSignal (@kubernetes/client-node passes it to fetch), appended to `options`'
+ * own middleware. An aborted request fails with TimeoutError, mapped to KubernetesUnavailableError.
+ */
+export function withRequestTimeout(apis: KubeApis, options?: ConfigurationOptions<ObservableMiddleware>): ConfigurationOptions<ObservableMiddleware> {
+  const timeoutMs = apis.requestTimeoutMs ?? KUBE_REQUEST_TIMEOUT_MS;
+  const abortAfterTimeout: ObservableMiddleware = {
+    pre: (request) => {
+      request.setSignal(AbortSignal.timeout(timeoutMs));
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return { ...options, middleware: [...(options?.middleware ?? []), abortAfterTimeout], middlewareMergeStrategy: 'append' };
 }
 
 export interface KubeConnectorDeps {
   eks: EKSClient;
   region: string;
   credentials: AwsCredentials;
+  /** The bound on each Kubernetes request (default KUBE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
 }
 
 /** The Kubernetes steps' connector in the Lambda: module-scope EKS client, the Lambda's Region and role. */
 export function lambdaKubeConnector(): KubeConnector {
   const region = process.env.AWS_REGION;
   if (!region) throw new Error('Invalid Lambda environment: AWS_REGION is not set');
-  return eksKubeConnector({ eks: new EKSClient({}), region, credentials: fromNodeProviderChain() });
+  return eksKubeConnector({
+    eks: new EKSClient(awsClientConfig()),
+    region,
+    credentials: fromNodeProviderChain(),
+    requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs,
+  });
 }
 
 /** The handlers' connector: DescribeCluster, mint a fresh token and build clients on every call. */
@@ -179,7 +216,7 @@ export function eksKubeConnector(deps: KubeConnectorDeps): KubeConnector {
   return async (clusterName) => {
     const access = await describeClusterAccess(deps.eks, clusterName);
     const token = await mintEksToken({ clusterName, region: deps.region, credentials: deps.credentials });
-    return makeKubeApis({ ...access, token });
+    return makeKubeApis({ ...access, token }, { requestTimeoutMs: deps.requestTimeoutMs });
   };
 }
 

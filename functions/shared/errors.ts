@@ -81,6 +81,10 @@ const THROTTLING_NAMES = new Set([
   'PriorRequestNotComplete',
 ]);
 
+/** A call that ran past its connection or request timeout, or whose connection broke: worth another try. */
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const NETWORK_ERROR_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN']);
+
 interface SdkLikeError {
   name?: unknown;
   $fault?: unknown;
@@ -94,11 +98,13 @@ export function errorName(error: unknown): string {
   return typeof name === 'string' ? name : 'Error';
 }
 
-/** True when an AWS SDK error is throttling or a server-side fault worth retrying. */
+/** True when an AWS SDK error is throttling, a timeout or broken connection, or a server-side fault worth retrying. */
 export function isTransientAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as SdkLikeError;
-  if (typeof e.name === 'string' && THROTTLING_NAMES.has(e.name)) return true;
+  if (typeof e.name === 'string' && (THROTTLING_NAMES.has(e.name) || TIMEOUT_NAMES.has(e.name))) return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   if (e.$retryable !== undefined && e.$retryable !== null) return true;
   if (e.$fault === 'server') return true;
   const status = e.$metadata?.httpStatusCode;

@@ -1,9 +1,9 @@
 import { PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
-import { kubeCall, type KubeApis } from './eks';
+import { kubeCall, withRequestTimeout, type KubeApis } from './eks';
 
 /**
- * The few Kubernetes calls the Auth steps make, each with its failure mapped to a
- * named error. Patches are RFC 7396 JSON merge patches (the client's default is JSON-Patch).
+ * The few Kubernetes calls the Auth steps make, each bounded by the client's request timeout and
+ * with its failure mapped to a named error. Patches are RFC 7396 JSON merge patches (the client's default is JSON-Patch).
  */
 
 /** Field manager recorded on every change, so `kubectl get -o yaml --show-managed-fields` names the cutover. */
@@ -22,7 +22,7 @@ export interface ObjectRef {
 
 export function readConfigMap(apis: KubeApis, ref: ObjectRef): Promise<V1ConfigMap> {
   return kubeCall(`read configmap/${ref.namespace}/${ref.name}`, () =>
-    apis.core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace }),
+    apis.core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace }, withRequestTimeout(apis)),
   );
 }
 
@@ -30,14 +30,14 @@ export function patchConfigMap(apis: KubeApis, ref: ObjectRef, patch: MergePatch
   return kubeCall(`patch configmap/${ref.namespace}/${ref.name}`, () =>
     apis.core.patchNamespacedConfigMap(
       { name: ref.name, namespace: ref.namespace, body: patch, fieldManager: FIELD_MANAGER },
-      mergePatchOptions(),
+      withRequestTimeout(apis, mergePatchOptions()),
     ),
   );
 }
 
 export function readDeployment(apis: KubeApis, ref: ObjectRef): Promise<V1Deployment> {
   return kubeCall(`read deployment/${ref.namespace}/${ref.name}`, () =>
-    apis.apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }),
+    apis.apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }, withRequestTimeout(apis)),
   );
 }
 
@@ -45,7 +45,7 @@ export function patchDeployment(apis: KubeApis, ref: ObjectRef, patch: MergePatc
   return kubeCall(`patch deployment/${ref.namespace}/${ref.name}`, () =>
     apis.apps.patchNamespacedDeployment(
       { name: ref.name, namespace: ref.namespace, body: patch, fieldManager: FIELD_MANAGER },
-      mergePatchOptions(),
+      withRequestTimeout(apis, mergePatchOptions()),
     ),
   );
 }

@@ -1,5 +1,17 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import { CutoverError, toStepError } from './errors';
+
+/**
+ * A `SecretId` Secrets Manager resolves unambiguously: the secret's name, or its complete ARN
+ * (ending in the hyphen and six characters Secrets Manager appends). A partial ARN is refused:
+ * for a name that itself ends in a hyphen and six characters (`…/slack-signing-secret`) Secrets
+ * Manager reads it as a complete ARN and finds nothing (user guide, "Finding a secret from a partial ARN").
+ */
+export const SecretIdSchema = z.union([
+  z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name'),
+  z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be a complete secret ARN'),
+], { error: 'must be a secret name or a complete secret ARN (with its 6-character suffix), never a partial ARN' });
 
 /** How long a secret value is reused before it is read again (rotation shows up within this). */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;

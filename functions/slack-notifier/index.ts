@@ -5,24 +5,26 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { CachedSecret } from '../shared/secrets';
+import { CachedSecret, SecretIdSchema } from '../shared/secrets';
 import { notifySlack, parseSnsEvent, type NotifierDeps, type NotifierResult } from './logic';
 import { REGION_PATTERN } from './render';
 import { webhookUrlFromSecret } from './webhook';
+import { awsClientConfig } from '../shared/aws-client';
 
 const env = readEnv(
   z.object({
-    SLACK_WEBHOOK_SECRET_ARN: z.string().startsWith('arn:'),
+    /** The webhook secret's name (or complete ARN). */
+    SLACK_WEBHOOK_SECRET_ID: SecretIdSchema,
     /** Region for console links when an ARN names none. */
     CONSOLE_REGION: z.string().regex(REGION_PATTERN).optional(),
   }),
 );
 
 /** Module scope: warm invocations reuse the client and the cached webhook URL (5 min TTL). */
-const webhookSecret = new CachedSecret(new SecretsManagerClient({}), env.SLACK_WEBHOOK_SECRET_ARN);
+const webhookSecret = new CachedSecret(new SecretsManagerClient(awsClientConfig()), env.SLACK_WEBHOOK_SECRET_ID);
 
 const deps: NotifierDeps = {
-  webhookUrl: async () => webhookUrlFromSecret(await webhookSecret.value(), env.SLACK_WEBHOOK_SECRET_ARN),
+  webhookUrl: async () => webhookUrlFromSecret(await webhookSecret.value(), env.SLACK_WEBHOOK_SECRET_ID),
   invalidateWebhook: () => webhookSecret.clear(),
   fetch: (url, init) => fetch(url, init),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -332,11 +332,15 @@ function rpoText(report: CutoverReport): string {
 
 function renderSucceeded(event: CutoverEvent) {
   const report = event.report;
-  const title = `✅ ${event.input.dryRun ? 'Dry run' : 'Cutover'} succeeded: ${event.environment}`;
-  if (!report) return { title, blocks: [...fields(runFields(event)), section('The event carries no report; open the execution below for timings.')] };
+  const title = event.note
+    ? `⚠️ ${event.input.dryRun ? 'Dry run' : 'Cutover'} succeeded, lock left to expire: ${event.environment}`
+    : `✅ ${event.input.dryRun ? 'Dry run' : 'Cutover'} succeeded: ${event.environment}`;
+  const note = event.note ? [section(`⚠️ ${esc(event.note)}`)] : [];
+  if (!report) return { title, blocks: [...note, ...fields(runFields(event)), section('The event carries no report; open the execution below for timings.')] };
   return {
     title,
     blocks: [
+      ...note,
       ...fields([
         field('RTO', duration(report.rtoSeconds)),
         field('RPO', rpoText(report)),

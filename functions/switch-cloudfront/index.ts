@@ -2,9 +2,10 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DistributionTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchCloudFront } from './logic';
+import { awsClientConfig } from '../shared/aws-client';
 
 /** The CloudFront control plane is global, served from us-east-1. */
-const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
+const cloudfront = new CloudFrontClient(awsClientConfig({ region: 'us-east-1' }));
 
 export const handler = defineStep(STEP_NAME, stepInput(DistributionTargetSchema), (input) =>
   switchCloudFront({ cloudfront }, input),

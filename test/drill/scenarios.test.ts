@@ -118,12 +118,13 @@ const NO_FAILING_FAULT: Record<string, string> = {
   'Announce traffic switched': 'best effort, as above',
   'Announce success': 'best effort, as above',
   'Publish dry-run plan': 'best effort, as above',
-  'Announce failure': 'best effort, as above',
-  'Announce failure without report': 'best effort, as above',
+  'Announce failure': 'the run has already failed: if the announcement keeps failing, the lock is still released and the run ends with the cause (failure-report-sns-blip shows it retried)',
+  'Announce failure without report': 'as above',
+  'Announce lock left to expire': 'best effort, as above',
   Report: 'pure computation over the run\'s results',
   'Report failure': 'pure computation over the run\'s results',
-  'Release cutover lock': 'if release keeps failing, the lock expires with the execution timeout',
-  'Release cutover lock after failure': 'as above',
+  'Release cutover lock': 'if release keeps failing after a completed cutover, the run succeeds and says when the lock expires (test/statemachine)',
+  'Release cutover lock after failure': 'the run has already failed; if release keeps failing, the lock expires with the execution timeout',
 };
 const NO_ABSORBED_FAULT: Record<string, string> = {
   'Validate input': NO_FAILING_FAULT['Validate input'] ?? '',
@@ -139,6 +140,7 @@ const SAME_LAMBDA: Record<string, string> = {
   'Publish dry-run plan': 'Announce cutover',
   'Announce failure': 'Announce cutover',
   'Announce failure without report': 'Announce cutover',
+  'Announce lock left to expire': 'Announce cutover',
   'Release cutover lock after failure': 'Release cutover lock',
 };
 

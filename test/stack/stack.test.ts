@@ -128,6 +128,30 @@ describe('the cutover stack', () => {
     expect(missing).toEqual([]);
   });
 
+  it('tells every Lambda its own timeout, from which its SDK and Kubernetes call timeouts derive', () => {
+    type Fn = { Properties: { Timeout?: number; Environment?: { Variables?: Record<string, string> } } };
+    const functions = (Object.values(template.findResources('AWS::Lambda::Function')) as Fn[]).filter((f) => f.Properties.Environment?.Variables?.CUTOVER_STEP);
+    expect(functions.length).toBeGreaterThan(15);
+    const mismatched = functions.filter((f) => f.Properties.Environment?.Variables?.LAMBDA_TIMEOUT_SECONDS !== String(f.Properties.Timeout));
+    expect(mismatched.map((f) => f.Properties.Environment?.Variables?.CUTOVER_STEP)).toEqual([]);
+  });
+
+  it('retries a step Lambda that ran past its timeout (Sandbox.Timedout, Lambda.Unknown) in every Task', () => {
+    type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number };
+    const tasks = states.filter(([, s]) => s.Type === 'Task');
+    const uncovered = tasks
+      .filter(([, s]) => {
+        const retried = ((s.Retry ?? []) as Retrier[]).flatMap((r) => r.ErrorEquals);
+        return !retried.includes('Sandbox.Timedout') || !retried.includes('Lambda.Unknown');
+      })
+      .map(([name]) => name);
+    expect(uncovered).toEqual([]);
+    // Step Functions uses the first retrier that matches: release's longer retry must be the one throttling meets.
+    const release = states.find(([name]) => name === 'Release cutover lock')?.[1];
+    const first = ((release?.Retry ?? []) as Retrier[]).find((r) => r.ErrorEquals.includes('AwsTransientError'));
+    expect(first).toMatchObject({ MaxAttempts: 8, IntervalSeconds: 5 });
+  });
+
   it('takes targets only from the deployed config, never from execution input', () => {
     const load = (definition as { States: Record<string, { Parameters?: Record<string, unknown> }> }).States['Load deployed targets'];
     expect(load?.Parameters).toMatchObject({
@@ -245,6 +269,24 @@ describe('alarms, the alarm trigger and the approval gate', () => {
         Resource: { Ref: expect.stringMatching(/^CutoverStateMachine/) },
       }),
     ]);
+  });
+
+  it('passes each Slack secret to its Lambda by name and grants GetSecretValue on that secret only', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const secretIds = functions.flatMap((f) =>
+      Object.entries((f.Properties.Environment?.Variables ?? {}) as Record<string, unknown>).filter(([key]) => key.includes('SECRET')),
+    );
+    // A partial ARN of `…/slack-signing-secret` would be read as a complete ARN (suffix "secret") and match nothing.
+    expect(Object.fromEntries(secretIds)).toEqual({
+      SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName,
+      SLACK_SIGNING_SECRET_ID: config.slack.signingSecretName,
+    });
+    const secretResources = (role: string) =>
+      statementsOf(role)
+        .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(secretResources('ApprovalCallbackFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.signingSecretName}-??????`)]);
+    expect(secretResources('SlackNotifierFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.webhookSecretName}-??????`)]);
   });
 
   it('makes alarm-triggered runs wait at the gate with a timeout, by task token', () => {

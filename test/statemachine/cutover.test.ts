@@ -265,6 +265,43 @@ describe('the synthesized cutover state machine', () => {
     expect(world.lock.get(config.name)?.executionId?.S).toContain(':first');
   });
 
+  it('ends a step that runs past its Lambda timeout with Sandbox.Timedout, retries it, and reports it when it keeps hanging', async () => {
+    // Preflight's first DescribeDBInstances never answers, every time it is tried.
+    await open((w) => w.hangNext('DescribeDBInstancesCommand', Number.POSITIVE_INFINITY));
+    const { result, report } = await run(emergency);
+    const lambdaTimeout = drill.cutover.stepLambdas.preflight?.timeoutSeconds;
+
+    expect(lambdaTimeout).toBe(config.limits.taskTimeoutSeconds - 5);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Sandbox.Timedout');
+    expect(result.cause).toContain(`Task timed out after ${lambdaTimeout?.toFixed(2)} seconds`);
+    // Retried like any transient error (1 + 6 tries), each ended by the Lambda's timeout in simulated time.
+    expect(result.taskCalls.filter((c) => c.state === 'Preflight')).toHaveLength(7);
+    const preflightFailures = result.events.filter((e) => e.state === 'Preflight' && (e.type === 'StateRetried' || e.type === 'StateFailed'));
+    const started = result.events.find((e) => e.state === 'Preflight' && e.type === 'StateEntered')?.at ?? 0;
+    expect((preflightFailures[0]?.at ?? 0) - started).toBe((lambdaTimeout ?? 0) * 1000);
+    expect(report?.failure).toMatchObject({ step: 'Preflight', error: 'Sandbox.Timedout' });
+    expect(world.mutatingCalls().filter((c) => c.command !== 'PutItemCommand' && c.command !== 'DeleteItemCommand')).toEqual([]);
+  });
+
+  it('ends a completed cutover as a success when the lock cannot be released, and says when the lock expires', async () => {
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    await open((w) => w.failNext('DeleteItemCommand', Number.POSITIVE_INFINITY, throttled));
+    const { result } = await run(emergency);
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.statesEntered.slice(-4)).toEqual(['Release cutover lock', 'Lock left to expire', 'Announce lock left to expire', 'Cutover succeeded']);
+    expect(result.statesEntered).not.toContain('Report failure');
+    // Nine tries (eight retries) before the release gives up.
+    expect(world.callsOf('DeleteItemCommand')).toHaveLength(9);
+    const expiresAt = new Date(Number(world.lock.get(config.name)?.expiresAt?.N) * 1000).toISOString();
+    const note = `The cutover lock could not be released: lock left to expire at ${expiresAt}. Another cutover of this environment can start after that time.`;
+    expect((result.output as { lockRelease?: { note?: string } }).lockRelease?.note).toBe(note);
+    const last = world.published.at(-1)?.message as { type: string; note?: string; report?: { status: string } };
+    expect(last).toMatchObject({ type: 'cutover.succeeded', note, report: { status: 'succeeded' } });
+    expect(JSON.stringify(drill.slackMessages.at(-1))).toContain(`lock left to expire at ${expiresAt}`);
+  });
+
   it('refuses two cutovers started at the same moment: exactly one runs (I4)', async () => {
     await open();
     const [a, b] = await Promise.all([run(emergency), run(emergency)]);

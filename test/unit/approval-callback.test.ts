@@ -418,7 +418,7 @@ describe('approval callback handler (function URL)', () => {
 
   it('reads the signing secret once, verifies the request and approves through the real handler', async () => {
     process.env.APPROVALS_TABLE_NAME = TABLE;
-    process.env.SLACK_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:portforge/slack-signing-AbCdEf';
+    process.env.SLACK_SIGNING_SECRET_ID = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:portforge/slack-signing-AbCdEf';
     process.env.APPROVERS = JSON.stringify(APPROVERS);
     secrets.on(GetSecretValueCommand).resolves({ SecretString: `${SECRET}\n` });
     ddb
@@ -438,7 +438,7 @@ describe('approval callback handler (function URL)', () => {
 
       expect([first.statusCode, second.statusCode, forged.statusCode]).toEqual([200, 409, 401]);
       expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-      expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: process.env.SLACK_SIGNING_SECRET_ARN });
+      expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: process.env.SLACK_SIGNING_SECRET_ID });
       expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
       expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN });
       expect(fetchMock).toHaveBeenCalledWith(RESPONSE_URL, expect.objectContaining({ method: 'POST' }));

@@ -616,7 +616,7 @@ describe('Slack notifier handler', () => {
   const savedLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
 
   beforeAll(async () => {
-    process.env.SLACK_WEBHOOK_SECRET_ARN = SECRET_ARN;
+    process.env.SLACK_WEBHOOK_SECRET_ID = SECRET_ARN;
     // The logger reads its level when the handler module loads; the test setup's SILENT would hide everything.
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     ({ handler } = await import('../../functions/slack-notifier'));
@@ -641,7 +641,7 @@ describe('Slack notifier handler', () => {
 
   afterAll(() => {
     secrets.restore();
-    delete process.env.SLACK_WEBHOOK_SECRET_ARN;
+    delete process.env.SLACK_WEBHOOK_SECRET_ID;
     process.env.POWERTOOLS_LOG_LEVEL = savedLogLevel;
   });
 
