@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CutoverReportSchema, type Change, type CutoverReport } from '../functions/shared/contracts';
-import { rpoText } from '../functions/shared/rpo';
+import { rpoField } from '../functions/shared/rpo';
 import { causeMessage } from '../functions/report/logic';
 
 /** Plain-text rendering for the terminal. Pure functions: lines in, lines out. */
@@ -95,7 +95,7 @@ export function renderReport(report: CutoverReport, execution: Pick<ExecutionVie
     field('Started', timestamp(report.startedAt)),
     field('Finished', timestamp(report.finishedAt)),
     field('RTO', formatDuration(report.rtoSeconds)),
-    field('RPO', rpoText(report, { duration: formatDuration, time: timestamp })),
+    ((rpo) => field(rpo.label, rpo.value))(rpoField(report, { duration: formatDuration, time: timestamp })),
     '',
     'Steps',
     ...(report.steps.length === 0

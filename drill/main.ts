@@ -146,12 +146,11 @@ export function messageLines(world: SimulatedWorld, from = 0): string[] {
   ];
 }
 
-const rpoLine = (text: string): string => (text.startsWith('RPO') ? text : `RPO: ${text}`);
 
 function summary(run: DrillRun, report: CutoverReport | null): string[] {
   return [
     `Simulated RTO ${report ? `${report.rtoSeconds} s` : 'n/a'} (simulated time), ${run.stateTransitions} state transitions, ${(run.wallMs / 1000).toFixed(1)} s wall time`,
-    ...(report ? [rpoLine(rpoText(report, { duration: (s) => `${s} s`, time: (iso) => iso }))] : []),
+    ...(report ? [rpoText(report, { duration: (s) => `${s} s`, time: (iso) => iso })] : []),
   ];
 }
 

@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, MrkdwnElement } from '@slack/types';
 import { z } from 'zod';
-import { rpoText as describeRpo } from '../shared/rpo';
+import { rpoField } from '../shared/rpo';
 import {
   APPROVE_ACTION_ID,
   CUTOVER_EVENT_TYPES,
@@ -326,8 +326,9 @@ function renderFailed(event: CutoverEvent) {
   return { title, blocks };
 }
 
-function rpoText(report: CutoverReport): string {
-  return describeRpo(report, { duration, time: slackTime, text: esc });
+function rpo(report: CutoverReport) {
+  const { label, value } = rpoField(report, { duration, time: slackTime, text: esc });
+  return field(label, value);
 }
 
 function renderSucceeded(event: CutoverEvent) {
@@ -343,7 +344,7 @@ function renderSucceeded(event: CutoverEvent) {
       ...note,
       ...fields([
         field('RTO', duration(report.rtoSeconds)),
-        field('RPO', rpoText(report)),
+        rpo(report),
         field('Mode', report.mode),
         field('Requested by', esc(event.input.requestedBy)),
         field('Started', slackTime(report.startedAt)),

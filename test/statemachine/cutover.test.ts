@@ -160,7 +160,7 @@ describe('the synthesized cutover state machine', () => {
     expect(lagWhenPromoted).toEqual([0]);
     expect(report?.rpoSeconds).toBe(0);
     expect(report?.rpo).toMatchObject({ state: 'measured', replication: 'running', applyLagSeconds: 0 });
-    expect(report && rpoText(report, { duration: (x) => `${x} s`, time: (iso) => iso })).toBe('apply lag 0 s at promotion (ReplicaLag; replication was running)');
+    expect(report && rpoText(report, { duration: (x) => `${x} s`, time: (iso) => iso })).toBe('RPO: apply lag 0 s at promotion (ReplicaLag; replication was running)');
   });
 
   it('promotes in emergency mode despite replica lag while replication runs, and reports that apply lag', async () => {
@@ -189,7 +189,7 @@ describe('the synthesized cutover state machine', () => {
     expect(text).toBe(`RPO unknown: replication stopped at ${stoppedAt}; last known apply lag 7 s`);
     expect(text).not.toMatch(/(^|\s)(-1|0 s)\b/);
     // The operator reads it in Slack too.
-    expect(JSON.stringify(world.slackPosts.at(-1))).toContain('RPO unknown: replication stopped at');
+    expect(JSON.stringify(world.slackPosts.at(-1))).toContain('*RPO unknown*\\nreplication stopped at');
   });
 
   it('reports the RPO as unknown when the replica publishes no ReplicaLag at all in the outage', async () => {

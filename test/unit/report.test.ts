@@ -58,7 +58,7 @@ describe('Report', () => {
     const report = reportOf(withReplication({ state: 'running', applyLagSeconds: 0, lastHealthyAt: '2026-11-27T02:58:00.000Z', lastKnownApplyLagSeconds: 0, statusInfo: 'read replication replicating' }));
     expect(report.rpoSeconds).toBe(0);
     expect(report.rpo).toMatchObject({ state: 'measured', applyLagSeconds: 0 });
-    expect(rpoText(report, { duration: (x) => `${x} s`, time: (t) => t })).toBe('apply lag 0 s at promotion (ReplicaLag; replication was running)');
+    expect(rpoText(report, { duration: (x) => `${x} s`, time: (t) => t })).toBe('RPO: apply lag 0 s at promotion (ReplicaLag; replication was running)');
   });
 
   it('never reports a recorded -1 as the RPO', () => {
