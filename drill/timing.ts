@@ -15,6 +15,8 @@ export interface TimingModel {
   cloudfrontDeploySeconds: number;
   /** ChangeResourceRecordSets: PENDING → INSYNC. */
   route53InsyncSeconds: number;
+  /** How long Route 53 is still processing an accepted change: the zone's next change meanwhile gets PriorRequestNotComplete. */
+  route53ProcessingSeconds: number;
   /** DynamoDB ReplicationLatency reported toward the standby Region. */
   dynamodbReplicationLatencyMs: number;
 }
@@ -26,6 +28,8 @@ export const TIMING_SOURCES: Record<keyof TimingModel, string> = {
   rolloutSeconds: 'a rolling restart of a small Deployment (2 replicas, readiness probe); Kubernetes default strategy',
   cloudfrontDeploySeconds: 'design §5 CloudFront: InProgress → Deployed "in minutes"',
   route53InsyncSeconds: 'design §5 Route 53: GetChange PENDING → INSYNC "normally within 60 s"',
+  route53ProcessingSeconds:
+    'Route 53 API reference, PriorRequestNotComplete: a request for a zone arriving while Route 53 still processes the previous one is rejected; the processing time is not published (assumed)',
   dynamodbReplicationLatencyMs: 'typical global-table ReplicationLatency between nearby Regions',
 };
 
@@ -36,6 +40,7 @@ export const DEFAULT_TIMING: TimingModel = {
   rolloutSeconds: 90,
   cloudfrontDeploySeconds: 300,
   route53InsyncSeconds: 45,
+  route53ProcessingSeconds: 2,
   dynamodbReplicationLatencyMs: 250,
 };
 

@@ -8,12 +8,14 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { Clock } from '../shared/clock';
-import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contracts';
+import type { CutoverMode, DnsZoneTarget, PreflightTarget, StepResult } from '../shared/contracts';
 import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors';
 import { latestMetricValueOrNull } from '../shared/metrics';
 import { describeInstance, isFailedStatus, replicaLagQuery, replicaSource } from '../promote-replica/logic';
 import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
+import { formProblem, pointsAt, readRecordsAtName } from '../switch-dns-record/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
@@ -35,6 +37,7 @@ export interface PreflightDeps {
   eks: EKSClient;
   acm: ACMClient;
   cognito: CognitoIdentityProviderClient;
+  route53: Route53Client;
   clock: Clock;
 }
 
@@ -177,6 +180,27 @@ export async function checkAppClient(
 }
 
 /**
+ * Every record the cutover will switch is in the zone in its configured form: that exact record set (name,
+ * type, set identifier, failover role or weight), and no CNAME of the same name, which Route 53 would refuse
+ * the alias beside (InvalidChangeBatch). One check per hosted zone, naming every record that is not.
+ */
+export async function checkDnsRecords(route53: Route53Client, zone: DnsZoneTarget): Promise<Check> {
+  const name = `Route 53 records in ${zone.hostedZoneId}`;
+  const problems: string[] = [];
+  let onTarget = 0;
+  // One record at a time: Route 53 allows five requests per second per account.
+  for (const record of zone.records) {
+    const found = await readRecordsAtName(route53, zone.hostedZoneId, record);
+    const problem = formProblem(record, found);
+    if (problem) problems.push(problem);
+    else if (pointsAt(found.exact, zone.aliasTarget)) onTarget += 1;
+  }
+  if (problems.length > 0) return fail(name, problems.join('; '));
+  const count = zone.records.length;
+  return pass(name, `${count} record${count === 1 ? '' : 's'} in the configured form${onTarget > 0 ? ` (${onTarget} already on the DR target)` : ''}`);
+}
+
+/**
  * Is the standby side ready? Runs every check at once and blocks the run, before any change,
  * listing every failing check so the report shows all blockers together. Read-only in both modes.
  */
@@ -189,6 +213,7 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
     checkCertificate(deps.acm, t.certificateArn).then((c) => [c]),
     checkUserPool(deps.cognito, t.userPoolId).then((c) => [c]),
     checkAppClient(deps.cognito, t.userPoolId, t.appClientId).then((c) => [c]),
+    ...t.dnsZones.map((zone) => checkDnsRecords(deps.route53, zone).then((c) => [c])),
   ]);
   const checks = groups.flat();
   const failing = checks.filter((c) => c.status === 'fail');
