@@ -50,7 +50,8 @@ export const promotionSeconds = (t: TimingModel): number =>
 /**
  * The critical path the dependencies force, from the modelled operation times alone:
  * recovery runs in parallel (promotion ∥ rollout ∥ static CloudFront), then traffic (DNS ∥ API CloudFront).
- * `dnsWaves` is how many Map waves the records take at the Map's concurrency.
+ * `dnsWaves` is how many Map waves the hosted zones take at the Map's concurrency: each zone's records
+ * go in one ChangeBatch with one INSYNC wait, so the number of records does not count.
  */
 export function criticalPathSeconds(t: TimingModel, dnsWaves = 1): number {
   const recover = Math.max(promotionSeconds(t), t.rolloutSeconds, t.cloudfrontDeploySeconds);
