@@ -148,8 +148,10 @@ export class SimulatedHostedZone {
       }
       if (change.Action === 'DELETE') working.delete(key);
       else {
-        working.set(key, { ...structuredClone(set), Name: name });
-        applied.push({ ...structuredClone(set), Name: name });
+        // Route 53 keeps names fully qualified: it lists them, and alias targets, with the trailing dot.
+        const stored = normalized(structuredClone(set));
+        working.set(key, stored);
+        applied.push(structuredClone(stored));
       }
     }
     if (problems.length > 0) {

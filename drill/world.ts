@@ -268,7 +268,7 @@ export class SimulatedWorld {
 
   /** The DR side serves only once the database is writable, Auth reads the standby config and DNS points there. */
   drServing(): boolean {
-    const dnsSwitched = Object.values(this.dnsTargets()).every((t) => t === this.config.route53.aliasTarget.dnsName);
+    const dnsSwitched = Object.values(this.dnsTargets()).every((t) => t === canonicalName(this.config.route53.aliasTarget.dnsName));
     return this.databaseRole() === 'standalone (writable)' && this.authPatchedAndRolled() && dnsSwitched;
   }
 
@@ -441,7 +441,10 @@ export class SimulatedWorld {
   /** Where each configured record set (its exact name, type and set identifier) points now. */
   dnsTargets(): Record<string, string | undefined> {
     return Object.fromEntries(
-      this.config.route53.records.map((r) => [r.name, this.zoneOf(r).get(r.name, r.type, r.setIdentifier)?.AliasTarget?.DNSName]),
+      this.config.route53.records.map((r) => {
+        const target = this.zoneOf(r).get(r.name, r.type, r.setIdentifier)?.AliasTarget?.DNSName;
+        return [r.name, target === undefined ? undefined : canonicalName(target)];
+      }),
     );
   }
 

@@ -15,7 +15,7 @@ import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors'
 import { latestMetricValueOrNull } from '../shared/metrics';
 import { describeInstance, isFailedStatus, replicaLagQuery, replicaSource } from '../promote-replica/logic';
 import { assessTable, describeTable } from '../verify-dynamodb-replica/logic';
-import { formProblem, pointsAt, readRecordsAtName } from '../switch-dns-record/logic';
+import { formProblem, pointsAt, readZoneRecords } from '../switch-dns-record/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
@@ -188,13 +188,13 @@ export async function checkDnsRecords(route53: Route53Client, zone: DnsZoneTarge
   const name = `Route 53 records in ${zone.hostedZoneId}`;
   const problems: string[] = [];
   let onTarget = 0;
-  // One record at a time: Route 53 allows five requests per second per account.
-  for (const record of zone.records) {
-    const found = await readRecordsAtName(route53, zone.hostedZoneId, record);
-    const problem = formProblem(record, found);
+  const found = await readZoneRecords(route53, zone.hostedZoneId, zone.records);
+  zone.records.forEach((record, i) => {
+    const sets = found[i] ?? { exact: undefined, all: [] };
+    const problem = formProblem(record, sets);
     if (problem) problems.push(problem);
-    else if (pointsAt(found.exact, zone.aliasTarget)) onTarget += 1;
-  }
+    else if (pointsAt(sets.exact, zone.aliasTarget)) onTarget += 1;
+  });
   if (problems.length > 0) return fail(name, problems.join('; '));
   const count = zone.records.length;
   return pass(name, `${count} record${count === 1 ? '' : 's'} in the configured form${onTarget > 0 ? ` (${onTarget} already on the DR target)` : ''}`);

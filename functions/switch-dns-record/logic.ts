@@ -114,6 +114,54 @@ export async function readRecordsAtName(route53: Route53Client, hostedZoneId: st
   return { exact, all };
 }
 
+/** Route 53's sort position of a name: labels reversed, with the trailing dot (ListResourceRecordSets, "Sort order"). */
+function sortName(name: string): string {
+  return `${normalizeDnsName(name).split('.').reverse().join('.')}.`;
+}
+
+/** Pages of 300 (the most ListResourceRecordSets returns) read in one sweep before falling back to one read per name. */
+const SWEEP_PAGES = 5;
+
+/**
+ * Reads every configured record's record sets with as few calls as it can (Route 53 allows five requests per
+ * second per account): one sweep in Route 53's order from the first configured name, at most SWEEP_PAGES pages,
+ * covers the names it passes; a name beyond the sweep is read on its own with `readRecordsAtName`.
+ */
+export async function readZoneRecords(route53: Route53Client, hostedZoneId: string, records: RecordTarget[]): Promise<RecordsAtName[]> {
+  const names = [...new Set(records.map((r) => normalizeDnsName(r.name)))].sort((a, b) => (sortName(a) < sortName(b) ? -1 : sortName(a) > sortName(b) ? 1 : 0));
+  const first = names[0];
+  const last = names.at(-1);
+  const swept: ResourceRecordSet[] = [];
+  /** Every name that sorts before this has all its record sets in `swept`; null: the sweep reached the zone's end. */
+  let coveredBefore: string | null = first === undefined ? null : sortName(first);
+  let start: { name?: string; type?: string; identifier?: string } = { name: first };
+  for (let page = 0; first !== undefined && last !== undefined && page < SWEEP_PAGES; page++) {
+    const out = await route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        StartRecordName: start.name,
+        ...(start.type ? { StartRecordType: start.type as RecordTarget['type'] } : {}),
+        ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
+        MaxItems: 300,
+      }),
+    );
+    swept.push(...(out.ResourceRecordSets ?? []));
+    if (!out.IsTruncated || out.NextRecordName === undefined) {
+      coveredBefore = null;
+      break;
+    }
+    coveredBefore = sortName(out.NextRecordName);
+    if (coveredBefore > sortName(last)) break;
+    start = { name: out.NextRecordName, type: out.NextRecordType, identifier: out.NextRecordIdentifier };
+  }
+  const covered = (name: string) => coveredBefore === null || sortName(name) < coveredBefore;
+  return mapLimited(records, 3, async (record) => {
+    if (!covered(record.name)) return readRecordsAtName(route53, hostedZoneId, record);
+    const all = swept.filter((s) => normalizeDnsName(s.Name ?? '') === normalizeDnsName(record.name));
+    return { all, exact: all.find((s) => s.Type === record.type && (s.SetIdentifier ?? undefined) === record.setIdentifier) };
+  });
+}
+
 /**
  * Why the zone does not hold the record in its configured form (null: it does): a CNAME of the same name,
  * no such record set, a simple record where a routing-policy one is configured (or the reverse), or a
@@ -184,7 +232,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  */
 export async function switchDnsRecord(deps: SwitchDnsRecordDeps, input: SwitchDnsRecordInput): Promise<SwitchDnsRecordResult> {
   const { hostedZoneId, aliasTarget, records } = input.target;
-  const found = await mapLimited(records, 3, (record) => readRecordsAtName(deps.route53, hostedZoneId, record));
+  const found = await readZoneRecords(deps.route53, hostedZoneId, records);
   const problems = records.flatMap((record, i) => {
     const problem = found[i] ? formProblem(record, found[i]) : `${recordLabel(record)} was not read`;
     return problem ? [problem] : [];

@@ -217,6 +217,25 @@ it('sends one ChangeBatch per hosted zone holding all its records, never rejecte
   }
 });
 
+it('switches records in two hosted zones with one ChangeBatch and one GetChange poll loop each', async () => {
+  const [api, auth] = config.route53.records;
+  const twoZones = drillConfig({ env: 'prod' });
+  const cfg = { ...twoZones, route53: { ...twoZones.route53, records: [api, { ...auth, hostedZoneId: 'Z0PORTFORGEAUTH' }].filter((r) => r !== undefined) } } as EnvironmentConfig;
+  const drill = await Drill.create({ config: cfg });
+  try {
+    const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'two zones' });
+    expect(run.result.status).toBe('SUCCEEDED');
+    const batches = drill.world.callsOf('ChangeResourceRecordSetsCommand').map((c) => c.input as { HostedZoneId: string; ChangeBatch: { Changes: Array<{ ResourceRecordSet: { Name: string } }> } });
+    expect(batches.map((b) => [b.HostedZoneId, b.ChangeBatch.Changes.map((c) => c.ResourceRecordSet.Name)]).sort()).toEqual([
+      ['Z0PORTFORGEAUTH', [`${auth?.name ?? ''}.`]],
+      [config.route53.hostedZoneId, [`${api?.name ?? ''}.`]],
+    ]);
+    expect(Object.values(drill.world.dnsTargets())).toEqual([config.route53.aliasTarget.dnsName, config.route53.aliasTarget.dnsName]);
+  } finally {
+    await drill.close();
+  }
+});
+
 describe('the drill command line', () => {
   it('names the bad flag and lists the valid scenarios, changing nothing', () => {
     expect(() => parseDrillArgs(['--tables', '0'])).toThrow(/^--tables: Too small/);

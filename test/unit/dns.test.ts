@@ -156,7 +156,7 @@ describe('Switch DNS zone', () => {
         },
       },
     ]);
-    expect(zone.zone.get('api.portforge.org', 'A', 'seoul')?.AliasTarget?.DNSName).toBe(TOKYO_ALB);
+    expect(zone.zone.get('api.portforge.org', 'A', 'seoul')?.AliasTarget?.DNSName).toBe(`${TOKYO_ALB}.`);
     expect(zone.zone.get('api.portforge.org', 'A', 'secondary')?.Failover).toBe('SECONDARY');
   });
 
@@ -172,7 +172,7 @@ describe('Switch DNS zone', () => {
   });
 
   it('reads past a full page of variants to find the configured set', async () => {
-    const variants = Array.from({ length: 120 }, (_, i) => ({
+    const variants = Array.from({ length: 320 }, (_, i) => ({
       Name: 'api.portforge.org',
       Type: 'A' as const,
       SetIdentifier: `a${String(i).padStart(3, '0')}`,
@@ -186,6 +186,23 @@ describe('Switch DNS zone', () => {
     expect(result.outcome).toBe('changed');
     expect(r53.commandCalls(ListResourceRecordSetsCommand).length).toBeGreaterThan(1);
     expect(sentBatches()[0]?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.SetIdentifier).toBe('seoul');
+  });
+
+  it('reads the zone\'s records in one sweep, and a name the sweep does not reach on its own', async () => {
+    // 1,600 other records sort between api and zzz: five pages of 300 do not reach zzz.
+    const filler = Array.from({ length: 1600 }, (_, i) => seoulRecord(`m${String(i).padStart(4, '0')}.portforge.org`));
+    fakeZone([seoulRecord('api.portforge.org'), seoulRecord('auth.portforge.org'), ...filler, seoulRecord('zzz.portforge.org')]);
+
+    const result = await switchDnsRecord(
+      { route53 },
+      { dryRun: true, target: zoneWith([{ name: 'zzz.portforge.org', type: 'A' }, { name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) },
+    );
+
+    expect(result.changes.map((c) => c.resource)).toEqual([`route53/${ZONE}/zzz.portforge.org/A`, `route53/${ZONE}/api.portforge.org/A`, `route53/${ZONE}/auth.portforge.org/A`]);
+    const reads = r53.commandCalls(ListResourceRecordSetsCommand).map((c) => [c.args[0].input.StartRecordName, c.args[0].input.MaxItems]);
+    expect(reads[0]).toEqual(['api.portforge.org', 300]);
+    expect(reads.filter(([, max]) => max === 300)).toHaveLength(5);
+    expect(reads.at(-1)).toEqual(['zzz.portforge.org', 100]);
   });
 
   it('switches the record once even when retried: the second run reports already-done with no change id', async () => {
