@@ -379,6 +379,14 @@ export const SCENARIOS: Scenario[] = [
     expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
   },
   {
+    name: 'dns-cname-after-preflight',
+    description: 'A configured record is replaced by a CNAME after preflight passed: the zone switch refuses it and changes none of the zone\'s records.',
+    step: 'Switch DNS zone',
+    arrange: (w) => after(60_000, () => cnameInsteadOfRecord(w)),
+    heal: restoreRecord,
+    expect: { status: 'FAILED', error: 'DnsRecordMismatchError', failedStep: 'Switch DNS zone' },
+  },
+  {
     name: 'dns-record-missing',
     description: 'A configured record does not exist in the zone; preflight blocks instead of creating it.',
     step: 'Preflight',
