@@ -13,7 +13,7 @@ import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
 import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
 import type { ExecutionEvent } from './local-execution';
-import { findScenario, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
+import { findScenario, scenarioConfig, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -175,7 +175,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     return 0;
   }
   const scenario = findScenario(args.scenario) as Scenario;
-  const config = drillConfig(args);
+  const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
   const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });

@@ -1,5 +1,6 @@
 import { PreconditionFailed } from '@aws-sdk/client-cloudfront';
 import type { CutoverMode } from '../functions/shared/contracts';
+import { parseConfig, type EnvironmentConfig } from '../stacks/config';
 import type { SimulatedWorld } from './world';
 
 /** What a scenario's run must end in. */
@@ -21,6 +22,8 @@ export interface Scenario {
   mode?: CutoverMode;
   /** The run is started by the primary-health alarm (so it waits at the approval gate). */
   alarm?: boolean;
+  /** The environment config the scenario runs with, when it differs from the drilled one (e.g. routing-policy records). */
+  configure?: (config: EnvironmentConfig) => EnvironmentConfig;
   /** Injects the fault into a fresh world. */
   arrange?: (world: SimulatedWorld) => void;
   /** Removes the fault's cause, so a re-run can show it converges. */
@@ -36,6 +39,30 @@ const serverError = sdkError('InternalFailure', 500, 'We encountered an internal
 /** The Auth ConfigMap's and Deployment's API paths in the world's cluster. */
 const configMapPath = (w: SimulatedWorld) => `/api/v1/namespaces/${w.config.eks.namespace}/configmaps/${w.config.eks.configMapName}`;
 const deploymentPath = (w: SimulatedWorld) => `/apis/apps/v1/namespaces/${w.config.eks.namespace}/deployments/${w.config.eks.deploymentName}`;
+
+/** The config with its first record made a routing-policy record (failover or weighted), named 'seoul'. */
+const routedFirstRecord = (routing: { failover: 'PRIMARY' } | { weight: number }) => (config: EnvironmentConfig) => {
+  const [first, ...rest] = config.route53.records;
+  if (!first) return config;
+  return parseConfig(config.name, { ...config, route53: { ...config.route53, records: [{ ...first, setIdentifier: 'seoul', ...routing }, ...rest] } });
+};
+
+/** The zone holds a CNAME where the config names an A record (the A record is not there). */
+const cnameInsteadOfRecord = (w: SimulatedWorld) => {
+  const record = w.config.route53.records[1] ?? w.config.route53.records[0];
+  if (!record) return;
+  const zone = w.zoneOf(record);
+  zone.remove(record.name, record.type, record.setIdentifier);
+  zone.seed({ Name: record.name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com' }] });
+};
+const restoreRecordAt = (w: SimulatedWorld, index: number) => {
+  const record = w.config.route53.records[index];
+  if (!record) return;
+  const zone = w.zoneOf(record);
+  zone.remove(record.name, 'CNAME');
+  zone.seed({ Name: record.name, Type: record.type, AliasTarget: { DNSName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true } });
+};
+const restoreRecord = (w: SimulatedWorld) => restoreRecordAt(w, w.config.route53.records.length > 1 ? 1 : 0);
 
 /** Runs `fn` at a simulated moment `ms` after the drill starts (the drill's timers are simulated). */
 const after = (ms: number, fn: () => void) => {
@@ -158,11 +185,11 @@ export const SCENARIOS: Scenario[] = [
     description: 'The Tokyo certificate names only the first record; the other switched records are not on it.',
     step: 'Preflight',
     arrange: (w) => {
-      const first = w.targets.records[0]?.name ?? 'api.example.org';
+      const first = w.config.route53.records[0]?.name ?? 'api.example.org';
       w.certificateNames = { domainName: first, subjectAlternativeNames: [first] };
     },
     heal: (w) => {
-      const parent = (w.targets.records[0]?.name ?? 'api.example.org').split('.').slice(1).join('.');
+      const parent = (w.config.route53.records[0]?.name ?? 'api.example.org').split('.').slice(1).join('.');
       w.certificateNames = { domainName: `*.${parent}`, subjectAlternativeNames: [`*.${parent}`, parent] };
     },
     expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
@@ -403,17 +430,58 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'dns-prior-request',
     description: 'Route 53 answers PriorRequestNotComplete twice.',
-    step: 'Switch DNS record',
+    step: 'Switch DNS zone',
     arrange: (w) => w.failNext('ChangeResourceRecordSetsCommand', 2, sdkError('PriorRequestNotComplete', 400, 'The request was rejected because Route 53 was still processing a prior request.')),
-    expect: { status: 'SUCCEEDED', retried: 'Switch DNS record' },
+    expect: { status: 'SUCCEEDED', retried: 'Switch DNS zone' },
   },
   {
     name: 'dns-access-denied',
     description: 'Route 53 refuses the record change (AccessDenied: the IAM policy does not allow it).',
-    step: 'Switch DNS record',
+    step: 'Switch DNS zone',
     arrange: (w) => w.failNext('ChangeResourceRecordSetsCommand', Number.POSITIVE_INFINITY, sdkError('AccessDenied', 403, 'User is not authorized to perform: route53:ChangeResourceRecordSets')),
     heal: (w) => w.clearFaults(),
-    expect: { status: 'FAILED', error: 'AccessDenied', failedStep: 'Switch DNS record' },
+    expect: { status: 'FAILED', error: 'AccessDenied', failedStep: 'Switch DNS zone' },
+  },
+  {
+    name: 'dns-failover-record',
+    description: 'The API record is the PRIMARY of a failover pair (SetIdentifier seoul, with a health check); its SECONDARY already aliases Tokyo.',
+    step: 'Switch DNS zone',
+    configure: routedFirstRecord({ failover: 'PRIMARY' }),
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'dns-weighted-record',
+    description: 'The API record is one of two weighted record sets (SetIdentifier seoul); the other already aliases Tokyo.',
+    step: 'Switch DNS zone',
+    configure: routedFirstRecord({ weight: 100 }),
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    name: 'dns-cname-conflict',
+    description: 'A configured A record is a CNAME in the zone: Route 53 would refuse the alias (InvalidChangeBatch), so preflight blocks before any change.',
+    step: 'Preflight',
+    arrange: cnameInsteadOfRecord,
+    heal: restoreRecord,
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
+  },
+  {
+    name: 'dns-cname-after-preflight',
+    description: 'A configured record is replaced by a CNAME after preflight passed: the zone switch refuses it and changes none of the zone\'s records.',
+    step: 'Switch DNS zone',
+    arrange: (w) => after(60_000, () => cnameInsteadOfRecord(w)),
+    heal: restoreRecord,
+    expect: { status: 'FAILED', error: 'DnsRecordMismatchError', failedStep: 'Switch DNS zone' },
+  },
+  {
+    name: 'dns-record-missing',
+    description: 'A configured record does not exist in the zone; preflight blocks instead of creating it.',
+    step: 'Preflight',
+    arrange: (w) => {
+      const record = w.config.route53.records[0];
+      if (record) w.zoneOf(record).remove(record.name, record.type, record.setIdentifier);
+    },
+    heal: (w) => restoreRecordAt(w, 0),
+    expect: { status: 'FAILED', error: 'PreflightBlockedError', failedStep: 'Preflight' },
   },
   {
     name: 'dns-check-throttled',
@@ -519,6 +587,11 @@ export const SCENARIOS: Scenario[] = [
     expect: { status: 'FAILED', error: 'EndpointUnhealthyError', failedStep: 'Verify DR endpoint' },
   },
 ];
+
+/** The config a scenario runs with: the drilled config, or the scenario's own variant of it. */
+export function scenarioConfig(scenario: Scenario, config: EnvironmentConfig): EnvironmentConfig {
+  return scenario.configure ? scenario.configure(config) : config;
+}
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -15,6 +15,8 @@ export interface TimingModel {
   cloudfrontDeploySeconds: number;
   /** ChangeResourceRecordSets: PENDING → INSYNC. */
   route53InsyncSeconds: number;
+  /** How long Route 53 is still processing an accepted change: the zone's next change meanwhile gets PriorRequestNotComplete. */
+  route53ProcessingSeconds: number;
   /** DynamoDB ReplicationLatency reported toward the standby Region. */
   dynamodbReplicationLatencyMs: number;
   /** A promoted replica that had backups off takes its first backup: `backing-up` this long after the reboot. */
@@ -32,6 +34,8 @@ export const TIMING_SOURCES: Record<keyof TimingModel, string> = {
   rolloutSeconds: 'a rolling restart of a small Deployment (2 replicas, readiness probe); Kubernetes default strategy',
   cloudfrontDeploySeconds: 'design §5 CloudFront: InProgress → Deployed "in minutes"',
   route53InsyncSeconds: 'design §5 Route 53: GetChange PENDING → INSYNC "normally within 60 s"',
+  route53ProcessingSeconds:
+    'Route 53 API reference, PriorRequestNotComplete: a request for a zone arriving while Route 53 still processes the previous one is rejected; the processing time is not published (assumed)',
   dynamodbReplicationLatencyMs: 'typical global-table ReplicationLatency between nearby Regions',
   firstBackupSeconds:
     'RDS API reference, PromoteReadReplica: backup duration is a function of the changes since the previous backup; a first backup copies the whole database (a large one: long)',
@@ -46,6 +50,7 @@ export const DEFAULT_TIMING: TimingModel = {
   rolloutSeconds: 90,
   cloudfrontDeploySeconds: 300,
   route53InsyncSeconds: 45,
+  route53ProcessingSeconds: 2,
   dynamodbReplicationLatencyMs: 250,
   firstBackupSeconds: 1800,
   metricDelayMinSeconds: 60,
@@ -58,7 +63,8 @@ export const promotionSeconds = (t: TimingModel): number =>
 /**
  * The critical path the dependencies force, from the modelled operation times alone:
  * recovery runs in parallel (promotion ∥ rollout ∥ static CloudFront), then traffic (DNS ∥ API CloudFront).
- * `dnsWaves` is how many Map waves the records take at the Map's concurrency.
+ * `dnsWaves` is how many Map waves the hosted zones take at the Map's concurrency: each zone's records
+ * go in one ChangeBatch with one INSYNC wait, so the number of records does not count.
  */
 export function criticalPathSeconds(t: TimingModel, dnsWaves = 1): number {
   const recover = Math.max(promotionSeconds(t), t.rolloutSeconds, t.cloudfrontDeploySeconds);

@@ -35,8 +35,10 @@ import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
+  NoSuchHostedZone,
+  PriorRequestNotComplete,
   Route53Client,
-  type ResourceRecordSet,
+  type Change as Route53Change,
 } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
@@ -49,6 +51,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TIMING, promotionSeconds, type TimingModel } from './timing';
+import { canonicalName, SimulatedHostedZone } from './route53-zone';
 
 /** Route 53 FAQ: alias records that point to an ELB load balancer have a fixed TTL of 60 seconds. */
 const ALIAS_TTL_SECONDS = 60;
@@ -148,8 +151,9 @@ export class SimulatedWorld {
   readonly published: Array<{ subject?: string; message: unknown }> = [];
   readonly kube: KubeApiStandIn;
   readonly lock = new Map<string, Record<string, AttributeValue>>();
-  readonly records = new Map<string, ResourceRecordSet>();
-  readonly changes = new Map<string, { submittedAt: number }>();
+  /** Route 53 hosted zones by id, seeded from the config's records. */
+  readonly zones = new Map<string, SimulatedHostedZone>();
+  readonly changes = new Map<string, { submittedAt: number; zoneId: string }>();
   readonly effects: Effect[] = [];
   readonly replica: Replica;
   readonly distribution: Distribution;
@@ -263,16 +267,11 @@ export class SimulatedWorld {
     this.dnsAnswer = { answer: config.primaryRegion, previous: config.primaryRegion, changedAt: null };
     // The team's Tokyo certificate: a wildcard for each parent domain of the switched records, plus the
     // parent itself (a wildcard covers exactly one label, so the apex is listed too).
-    const parents = [...new Set(targets.records.map((r) => r.name.toLowerCase().replace(/\.$/, '').split('.').slice(1).join('.')))];
+    const recordNames = targets.dnsZones.flatMap((z) => z.records.map((r) => r.name));
+    const parents = [...new Set(recordNames.map((n) => n.toLowerCase().replace(/\.$/, '').split('.').slice(1).join('.')))];
     const names = parents.flatMap((p) => [`*.${p}`, p]);
     this.certificateNames = { domainName: names[0] ?? '*.example.org', subjectAlternativeNames: names };
-    for (const record of targets.records) {
-      this.records.set(recordKey(record.name, record.type), {
-        Name: `${record.name}.`,
-        Type: record.type,
-        AliasTarget: { DNSName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true },
-      });
-    }
+    this.seedZones();
     // The cluster enforces the RBAC manifest the project ships: a step needing more fails the drill.
     this.kube = new KubeApiStandIn({
       rolloutDelayMs: timing.rolloutSeconds * 1000,
@@ -403,7 +402,7 @@ export class SimulatedWorld {
     const targets = this.dnsTargets();
     const own = Object.entries(targets).filter(([name]) => name.toLowerCase().replace(/\.$/, '') === host);
     const relevant = own.length > 0 ? own : Object.entries(targets);
-    const standby = relevant.every(([, target]) => target === this.config.route53.aliasTarget.dnsName);
+    const standby = relevant.every(([, target]) => target === canonicalName(this.config.route53.aliasTarget.dnsName));
     return standby ? this.config.standbyRegion : this.config.primaryRegion;
   }
 
@@ -416,7 +415,7 @@ export class SimulatedWorld {
 
   /** The DR side serves only once the database is writable, Auth reads the standby config and DNS points there. */
   drServing(): boolean {
-    const dnsSwitched = Object.values(this.dnsTargets()).every((t) => t === this.config.route53.aliasTarget.dnsName);
+    const dnsSwitched = Object.values(this.dnsTargets()).every((t) => t === canonicalName(this.config.route53.aliasTarget.dnsName));
     return this.databaseRole() === 'standalone (writable)' && this.authPatchedAndRolled() && dnsSwitched;
   }
 
@@ -715,11 +714,56 @@ export class SimulatedWorld {
     return this.calls.filter((c) => c.command === command);
   }
 
-  /** Where each configured record points now. */
+  /** The hosted zone a configured record lives in. */
+  zoneOf(record: { hostedZoneId?: string | undefined }): SimulatedHostedZone {
+    const id = record.hostedZoneId ?? this.config.route53.hostedZoneId;
+    const zone = this.zones.get(id);
+    if (!zone) throw new Error(`no simulated hosted zone ${id}`);
+    return zone;
+  }
+
+  /** Where each configured record set (its exact name, type and set identifier) points now. */
   dnsTargets(): Record<string, string | undefined> {
     return Object.fromEntries(
-      this.targets.records.map((r) => [r.name, this.records.get(recordKey(r.name, r.type))?.AliasTarget?.DNSName]),
+      this.config.route53.records.map((r) => {
+        const target = this.zoneOf(r).get(r.name, r.type, r.setIdentifier)?.AliasTarget?.DNSName;
+        return [r.name, target === undefined ? undefined : canonicalName(target)];
+      }),
     );
+  }
+
+  /**
+   * Each configured record as the zone's owner made it, an alias to the primary Region's ALB. A routing-policy
+   * record comes with its sibling, already aliased to the DR target as a failover SECONDARY (or a second weight)
+   * usually is: reading the record by name and type alone finds the sibling first (it sorts before 'seoul'-style
+   * identifiers) and takes the switch for done.
+   */
+  private seedZones(): void {
+    const primaryAlb = { DNSName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true };
+    const drAlb = { DNSName: `${canonicalName(this.config.route53.aliasTarget.dnsName)}.`, HostedZoneId: this.config.route53.aliasTarget.hostedZoneId, EvaluateTargetHealth: true };
+    const records = this.config.route53.records;
+    for (const r of records) {
+      const id = r.hostedZoneId ?? this.config.route53.hostedZoneId;
+      if (!this.zones.has(id)) {
+        const names = records.filter((o) => (o.hostedZoneId ?? this.config.route53.hostedZoneId) === id).map((o) => canonicalName(o.name));
+        this.zones.set(id, new SimulatedHostedZone(id, commonDomain(names)));
+      }
+      const zone = this.zoneOf(r);
+      const routing = r.failover ? { Failover: r.failover } : r.weight !== undefined ? { Weight: r.weight } : {};
+      zone.seed({
+        Name: r.name,
+        Type: r.type,
+        ...(r.setIdentifier ? { SetIdentifier: r.setIdentifier, HealthCheckId: `hc-${r.setIdentifier}` } : {}),
+        ...routing,
+        AliasTarget: primaryAlb,
+      });
+      if (r.setIdentifier === undefined) continue;
+      const sibling = r.failover
+        ? { SetIdentifier: r.failover === 'PRIMARY' ? 'secondary' : 'primary', Failover: r.failover === 'PRIMARY' ? ('SECONDARY' as const) : ('PRIMARY' as const) }
+        : { SetIdentifier: 'other', Weight: 0 };
+      if (zone.get(r.name, r.type, sibling.SetIdentifier) || records.some((o) => o.name === r.name && o.type === r.type && o.setIdentifier === sibling.SetIdentifier)) continue;
+      zone.seed({ Name: r.name, Type: r.type, ...sibling, AliasTarget: drAlb });
+    }
   }
 
   behaviorOrigins(): Record<string, string | undefined> {
@@ -936,20 +980,29 @@ export class SimulatedWorld {
     }));
 
     const r53 = on(Route53Client);
-    handle(r53, ListResourceRecordSetsCommand, (input: { StartRecordName?: string; StartRecordType?: string }) => {
-      const record = this.records.get(recordKey(input.StartRecordName ?? '', input.StartRecordType ?? ''));
-      return { ResourceRecordSets: record ? [structuredClone(record)] : [], IsTruncated: false, MaxItems: 1 };
-    });
-    handle(r53, ChangeResourceRecordSetsCommand, (input: { ChangeBatch?: { Changes?: Array<{ Action?: string; ResourceRecordSet?: ResourceRecordSet }> } }) => {
-      for (const change of input.ChangeBatch?.Changes ?? []) {
-        const set = change.ResourceRecordSet;
-        if (change.Action === 'UPSERT' && set?.Name && set.Type) {
-          this.records.set(recordKey(set.Name, set.Type), structuredClone(set));
-          this.effects.push({ kind: 'dns-upsert', detail: `${set.Name} ${set.Type}` });
-        }
+    const zoneFor = (id: string | undefined) => {
+      const zone = this.zones.get((id ?? '').replace(/^\/hostedzone\//, ''));
+      if (!zone) throw new NoSuchHostedZone({ message: `No hosted zone found with ID: ${id ?? ''}`, $metadata: { httpStatusCode: 404 } });
+      return zone;
+    };
+    handle(r53, ListResourceRecordSetsCommand, (input: { HostedZoneId?: string; StartRecordName?: string; StartRecordType?: string; StartRecordIdentifier?: string; MaxItems?: number }) =>
+      zoneFor(input.HostedZoneId).list(input),
+    );
+    handle(r53, ChangeResourceRecordSetsCommand, (input: { HostedZoneId?: string; ChangeBatch?: { Changes?: Route53Change[] } }) => {
+      const zone = zoneFor(input.HostedZoneId);
+      // Route 53 API reference, PriorRequestNotComplete: while Route 53 is still processing a request for a
+      // hosted zone it rejects the next request for the same zone. (It does not publish how long processing takes.)
+      const busy = [...this.changes.values()].some((c) => c.zoneId === zone.id && this.now() - c.submittedAt < this.timing.route53ProcessingSeconds * 1000);
+      if (busy) {
+        throw new PriorRequestNotComplete({ message: 'The request was rejected because Route 53 was still processing a prior request.', $metadata: { httpStatusCode: 400 } });
+      }
+      // All or nothing: an InvalidChangeBatch leaves the zone as it was.
+      const applied = zone.change(input.ChangeBatch?.Changes ?? []);
+      for (const set of applied) {
+        this.effects.push({ kind: 'dns-upsert', detail: `${set.Name ?? ''} ${set.Type ?? ''}${set.SetIdentifier ? ` ${set.SetIdentifier}` : ''}` });
       }
       const id = `/change/C${String(this.nextChange++).padStart(6, '0')}`;
-      this.changes.set(id.replace('/change/', ''), { submittedAt: this.now() });
+      this.changes.set(id.replace('/change/', ''), { submittedAt: this.now(), zoneId: zone.id });
       return { ChangeInfo: { Id: id, Status: 'PENDING', SubmittedAt: new Date() } };
     });
     handle(r53, GetChangeCommand, (input: { Id?: string }) => {
@@ -1036,8 +1089,13 @@ function metricDelayMs(periodStart: number, t: TimingModel): number {
   return (t.metricDelayMinSeconds + (spread === 0 ? 0 : (step * 37) % (spread + 1))) * 1000;
 }
 
-function recordKey(name: string, type: string): string {
-  return `${name.toLowerCase().replace(/\.$/, '')}|${type}`;
+/** The longest common parent domain of a zone's record names (at least two labels): the zone's name. */
+function commonDomain(names: string[]): string {
+  const split = names.map((n) => n.split('.').reverse());
+  const first = split[0] ?? ['org', 'example'];
+  let common = 0;
+  while (common < first.length - 1 && split.every((labels) => labels[common] === first[common] && labels.length > common + 1)) common += 1;
+  return first.slice(0, Math.max(common, 2)).reverse().join('.');
 }
 
 /** A realistic distribution: a Seoul origin and a Tokyo origin per configured behaviour. */

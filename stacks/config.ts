@@ -7,6 +7,7 @@ import type {
   EndpointTarget,
   PreflightTarget,
   RdsTarget,
+  DnsZoneTarget,
   RecordTarget,
   TableTarget,
 } from '../functions/shared/contracts';
@@ -34,6 +35,67 @@ const PollSchema = z.strictObject({
   intervalSeconds: seconds,
   maxAttempts: z.number().int().positive().max(500),
 });
+
+/**
+ * Route 53 developer guide, "Choosing a routing policy" and ResourceRecordSet.SetIdentifier: records with a
+ * routing policy share a name and type and differ by SetIdentifier. The cutover switches the configured
+ * record set only, keeping its routing fields and health check; failover and weighted records are supported.
+ */
+const UNSUPPORTED_ROUTING = {
+  region: 'latency',
+  geoLocation: 'geolocation',
+  geoProximityLocation: 'geoproximity',
+  multiValueAnswer: 'multivalue answer',
+  cidrRoutingConfig: 'IP-based',
+} as const;
+
+export const RecordConfigSchema = z
+  .strictObject({
+    name: id,
+    type: z.enum(['A', 'AAAA']),
+    /** The record's hosted zone when it is not `route53.hostedZoneId`. */
+    hostedZoneId: id.optional(),
+    /** Routing-policy records only: the SetIdentifier of the one record set to switch. */
+    setIdentifier: z.string().min(1).max(128).optional(),
+    /** Failover records: which of the pair this is. */
+    failover: z.enum(['PRIMARY', 'SECONDARY']).optional(),
+    /** Weighted records: the record's weight (kept as it is; only the alias target changes). */
+    weight: z.number().int().min(0).max(255).optional(),
+    ...Object.fromEntries(Object.keys(UNSUPPORTED_ROUTING).map((k) => [k, z.unknown().optional()])),
+  })
+  .superRefine((r, ctx) => {
+    for (const [field, policy] of Object.entries(UNSUPPORTED_ROUTING)) {
+      if ((r as Record<string, unknown>)[field] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `${policy} routing is not supported; only failover and weighted records can be switched` });
+      }
+    }
+    const routing = [r.failover !== undefined ? 'failover' : null, r.weight !== undefined ? 'weight' : null].filter((x) => x !== null);
+    if (routing.length > 1) ctx.addIssue({ code: 'custom', path: ['weight'], message: 'a record has one routing policy: set failover or weight, not both' });
+    if (routing.length > 0 && r.setIdentifier === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['setIdentifier'], message: `a ${routing[0] ?? ''} record needs the setIdentifier of the record set to switch` });
+    }
+    if (routing.length === 0 && r.setIdentifier !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['setIdentifier'], message: 'setIdentifier needs its routing policy: set failover (PRIMARY|SECONDARY) or weight' });
+    }
+  });
+export type RecordConfig = z.output<typeof RecordConfigSchema>;
+
+/** Route 53 refuses a simple record beside routed ones of the same name and type, and one identity twice. */
+function checkRecordSets(records: RecordConfig[], ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  records.forEach((r, i) => {
+    const name = r.name.toLowerCase().replace(/\.$/, '');
+    const identity = `${r.hostedZoneId ?? ''}|${name}|${r.type}|${r.setIdentifier ?? ''}`;
+    if (seen.has(identity)) ctx.addIssue({ code: 'custom', path: [i], message: `${r.name} ${r.type}${r.setIdentifier ? ` (${r.setIdentifier})` : ''} is listed twice` });
+    seen.set(identity, i);
+    const mixed = records.find(
+      (o) => o !== r && (o.hostedZoneId ?? '') === (r.hostedZoneId ?? '') && o.name.toLowerCase().replace(/\.$/, '') === name && o.type === r.type && (o.setIdentifier === undefined) !== (r.setIdentifier === undefined),
+    );
+    if (mixed && r.setIdentifier === undefined) {
+      ctx.addIssue({ code: 'custom', path: [i], message: `${r.name} ${r.type} cannot be both a simple record and a routing-policy record (Route 53 allows one or the other)` });
+    }
+  });
+}
 
 /** The typed per-environment configuration. Every target the cutover touches comes from here. */
 export const EnvironmentConfigSchema = z
@@ -108,7 +170,8 @@ export const EnvironmentConfigSchema = z
     }),
     route53: z.strictObject({
       hostedZoneId: id,
-      records: z.array(z.strictObject({ name: id, type: z.enum(['A', 'AAAA']) })).min(1).max(100),
+      // One ChangeBatch per zone holds every record: 100 alias UPSERTs stay far inside Route 53's batch quotas.
+      records: z.array(RecordConfigSchema).min(1).max(100).superRefine(checkRecordSets),
       /** The Tokyo ALB the records switch to. */
       aliasTarget: z.strictObject({
         dnsName: id,
@@ -218,7 +281,8 @@ export interface RuntimeTargets {
   eks: EksTarget;
   staticEdge: DistributionTarget;
   apiEdge: DistributionTarget;
-  records: RecordTarget[];
+  /** One entry per hosted zone: its records switch in one ChangeBatch. */
+  dnsZones: DnsZoneTarget[];
   endpoint: EndpointTarget;
   preflight: PreflightTarget;
 }
@@ -250,12 +314,7 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
     },
     staticEdge: { distributionId: config.cloudfront.distributionId, behaviors: behaviors(false) },
     apiEdge: { distributionId: config.cloudfront.distributionId, behaviors: behaviors(true) },
-    records: config.route53.records.map((r) => ({
-      hostedZoneId: config.route53.hostedZoneId,
-      name: r.name,
-      type: r.type,
-      aliasTarget: config.route53.aliasTarget,
-    })),
+    dnsZones: dnsZones(config),
     endpoint: {
       url: config.endpoint.url,
       expectRegion: config.standbyRegion,
@@ -275,6 +334,24 @@ export function toRuntimeTargets(config: EnvironmentConfig, certificateArn: stri
       userPoolId: config.cognito.userPoolId,
       appClientId: config.cognito.appClientId,
       maxReplicaLagSeconds: config.rds.maxReplicaLagSeconds,
+      dnsZones: dnsZones(config),
     },
   };
+}
+
+/** The configured records grouped by hosted zone, in config order. */
+export function dnsZones(config: EnvironmentConfig): DnsZoneTarget[] {
+  const zones = new Map<string, RecordTarget[]>();
+  for (const r of config.route53.records) {
+    const zoneId = r.hostedZoneId ?? config.route53.hostedZoneId;
+    const record: RecordTarget = {
+      name: r.name,
+      type: r.type,
+      ...(r.setIdentifier !== undefined ? { setIdentifier: r.setIdentifier } : {}),
+      ...(r.failover !== undefined ? { failover: r.failover } : {}),
+      ...(r.weight !== undefined ? { weight: r.weight } : {}),
+    };
+    zones.set(zoneId, [...(zones.get(zoneId) ?? []), record]);
+  }
+  return [...zones].map(([hostedZoneId, records]) => ({ hostedZoneId, aliasTarget: config.route53.aliasTarget, records }));
 }

@@ -12,7 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { CutoverStateMachine, type CutoverSteps } from '../statemachines/cutover-state-machine';
 import { Alerting } from './alerting';
-import { toRuntimeTargets, type EnvironmentConfig } from './config';
+import { dnsZones, toRuntimeTargets, type EnvironmentConfig } from './config';
 import { CutoverFunction } from './cutover-function';
 import { approvalsTableName, primaryAlarmsTopicName, slackNotifierName } from './names';
 
@@ -124,14 +124,9 @@ export class CutoverStack extends Stack {
     const clusterArn = arn('eks', 'cluster', config.eks.clusterName);
     const userPoolArn = arn('cognito-idp', 'userpool', config.cognito.userPoolId);
     const distributionArn = arn('cloudfront', 'distribution', config.cloudfront.distributionId, '');
-    const hostedZoneArn = this.formatArn({
-      service: 'route53',
-      region: '',
-      account: '',
-      resource: 'hostedzone',
-      resourceName: config.route53.hostedZoneId,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    const hostedZoneArn = (hostedZoneId: string) =>
+      this.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: hostedZoneId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const zones = dnsZones(config);
     const allow = (fn: iam.IGrantable, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       fn.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     const readMetrics = (fn: iam.IGrantable) =>
@@ -161,14 +156,19 @@ export class CutoverStack extends Stack {
     allow(steps.switchCloudfront, ['cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'], [distributionArn]);
     allow(steps.checkCloudfront, ['cloudfront:GetDistribution'], [distributionArn]);
 
-    allow(steps.switchDnsRecord, ['route53:ListResourceRecordSets'], [hostedZoneArn]);
-    allow(steps.switchDnsRecord, ['route53:ChangeResourceRecordSets'], [hostedZoneArn], {
-      'ForAllValues:StringEquals': {
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': config.route53.records.map((r) => r.name.toLowerCase().replace(/\.$/, '')),
-        'route53:ChangeResourceRecordSetsRecordTypes': [...new Set(config.route53.records.map((r) => r.type))],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
-      },
-    });
+    const zoneArns = zones.map((z) => hostedZoneArn(z.hostedZoneId));
+    allow(steps.preflight, ['route53:ListResourceRecordSets'], zoneArns);
+    allow(steps.switchDnsRecord, ['route53:ListResourceRecordSets'], zoneArns);
+    // Per zone: only UPSERTs, only of that zone's configured names and types (each zone's one ChangeBatch).
+    for (const zone of zones) {
+      allow(steps.switchDnsRecord, ['route53:ChangeResourceRecordSets'], [hostedZoneArn(zone.hostedZoneId)], {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [...new Set(zone.records.map((r) => r.name.toLowerCase().replace(/\.$/, '')))],
+          'route53:ChangeResourceRecordSetsRecordTypes': [...new Set(zone.records.map((r) => r.type))],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      });
+    }
     // Route 53 change ids are not known in advance; GetChange is read-only.
     allow(steps.checkDnsChange, ['route53:GetChange'], [this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })]);
 

@@ -45,7 +45,7 @@ export interface CutoverStateMachineProps {
 
 const ALL_ERRORS = ['States.ALL'];
 
-/** How many DynamoDB tables or DNS records are handled at once (Route 53 allows 5 change requests per second per account). */
+/** How many DynamoDB tables or DNS hosted zones are handled at once (Route 53 allows 5 requests per second per account). */
 export const MAP_CONCURRENCY = 10;
 
 /**
@@ -326,13 +326,15 @@ export class CutoverStateMachine extends Construct {
 
     // ---- 7. switch traffic: only after the database is writable and Auth patched (I1) --
     const dnsFailed = rethrow(this, 'DNS switch failed');
+    // One item per hosted zone: all of a zone's records switch in one ChangeBatch (atomic, and no
+    // PriorRequestNotComplete from our own changes), then one GetChange poll per zone.
     const dnsBranch = new sfn.Map(this, 'Switch DNS records', {
-      itemsPath: '$.targets.records',
+      itemsPath: '$.targets.dnsZones',
       maxConcurrency: MAP_CONCURRENCY,
       itemSelector: { 'input.$': '$.input', 'target.$': '$$.Map.Item.Value' },
       resultPath: '$.results.dns',
     }).itemProcessor(
-      stepTask(this, 'Switch DNS record', {
+      stepTask(this, 'Switch DNS zone', {
         fn: steps.switchDnsRecord,
         catchTo: dnsFailed,
         timeout: taskTimeout,
@@ -357,8 +359,8 @@ export class CutoverStateMachine extends Construct {
             }),
         }),
       ).next(
-        // Each item returns only its results: the run's state stays small however many records there are.
-        new sfn.Pass(this, 'Keep DNS record result', { parameters: { 'switch.$': '$.switch', 'sync.$': '$.sync' } }),
+        // Each zone returns only its results: the run's state stays small however many records there are.
+        new sfn.Pass(this, 'Keep DNS zone result', { parameters: { 'switch.$': '$.switch', 'sync.$': '$.sync' } }),
       ),
     );
 

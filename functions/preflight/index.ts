@@ -4,6 +4,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { clock } from '../shared/clock';
 import { PreflightTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
@@ -18,6 +19,8 @@ const deps = {
   eks: new EKSClient(awsClientConfig()),
   acm: new ACMClient(awsClientConfig()),
   cognito: new CognitoIdentityProviderClient(awsClientConfig()),
+  // The Route 53 control plane is global, served from us-east-1.
+  route53: new Route53Client(awsClientConfig({ region: 'us-east-1' })),
   clock,
 };
 

@@ -8,8 +8,9 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeClusterCommand, type Cluster, type EKSClient } from '@aws-sdk/client-eks';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { Clock } from '../shared/clock';
-import type { CutoverMode, PreflightTarget, StepResult } from '../shared/contracts';
+import type { CutoverMode, DnsZoneTarget, PreflightTarget, StepResult } from '../shared/contracts';
 import { PreflightBlockedError, ReplicaLagTooHighError } from '../shared/errors';
 import { metricDatapointsOrNull } from '../shared/metrics';
 import {
@@ -23,6 +24,7 @@ import {
   replicaSource,
 } from '../promote-replica/logic';
 import { assessStandbyTable, type TableContext } from '../verify-dynamodb-replica/logic';
+import { formProblem, pointsAt, readZoneRecords } from '../switch-dns-record/logic';
 
 /** The lag check's name: in planned mode it gates the run. */
 export const LAG_CHECK = 'RDS replica lag';
@@ -47,6 +49,7 @@ export interface PreflightDeps {
   eks: EKSClient;
   acm: ACMClient;
   cognito: CognitoIdentityProviderClient;
+  route53: Route53Client;
   clock: Clock;
 }
 
@@ -308,6 +311,27 @@ export async function checkAppClient(
 }
 
 /**
+ * Every record the cutover will switch is in the zone in its configured form: that exact record set (name,
+ * type, set identifier, failover role or weight), and no CNAME of the same name, which Route 53 would refuse
+ * the alias beside (InvalidChangeBatch). One check per hosted zone, naming every record that is not.
+ */
+export async function checkDnsRecords(route53: Route53Client, zone: DnsZoneTarget): Promise<Check> {
+  const name = `Route 53 records in ${zone.hostedZoneId}`;
+  const problems: string[] = [];
+  let onTarget = 0;
+  const found = await readZoneRecords(route53, zone.hostedZoneId, zone.records);
+  zone.records.forEach((record, i) => {
+    const sets = found[i] ?? { exact: undefined, all: [] };
+    const problem = formProblem(record, sets);
+    if (problem) problems.push(problem);
+    else if (pointsAt(sets.exact, zone.aliasTarget)) onTarget += 1;
+  });
+  if (problems.length > 0) return fail(name, problems.join('; '));
+  const count = zone.records.length;
+  return pass(name, `${count} record${count === 1 ? '' : 's'} in the configured form${onTarget > 0 ? ` (${onTarget} already on the DR target)` : ''}`);
+}
+
+/**
  * Is the standby side ready? Runs every check at once and blocks the run, before any change,
  * listing every failing check so the report shows all blockers together. Read-only in both modes.
  */
@@ -322,6 +346,7 @@ export async function preflight(deps: PreflightDeps, input: PreflightInput): Pro
     checkCertificate(deps.acm, t.certificateArn, t.recordNames).then((c) => [c]),
     checkUserPool(deps.cognito, t.userPoolId, t.standbyRegion).then((c) => [c]),
     checkAppClient(deps.cognito, t.userPoolId, t.appClientId).then((c) => [c]),
+    ...t.dnsZones.map((zone) => checkDnsRecords(deps.route53, zone).then((c) => [c])),
   ]);
   const checks = groups.flat();
   const failing = checks.filter((c) => c.status === 'fail');

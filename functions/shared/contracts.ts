@@ -84,11 +84,17 @@ export const AliasTargetSchema = z.strictObject({
   evaluateTargetHealth: z.boolean(),
 });
 
+/**
+ * One record set to point at the DR alias target. Routing-policy records (failover, weighted) name the
+ * SetIdentifier of the exact record set, and its routing field as configured (Route 53 API reference,
+ * ResourceRecordSet).
+ */
 export const RecordTargetSchema = z.strictObject({
-  hostedZoneId: nonEmpty,
   name: nonEmpty,
   type: z.enum(['A', 'AAAA']),
-  aliasTarget: AliasTargetSchema,
+  setIdentifier: nonEmpty.optional(),
+  failover: z.enum(['PRIMARY', 'SECONDARY']).optional(),
+  weight: z.number().int().min(0).max(255).optional(),
 });
 export type RecordTarget = z.infer<typeof RecordTargetSchema>;
 
@@ -110,6 +116,14 @@ export const RegionSignalSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type RegionSignal = z.infer<typeof RegionSignalSchema>;
+
+/** A hosted zone's records: they switch together, in one ChangeBatch. */
+export const DnsZoneTargetSchema = z.strictObject({
+  hostedZoneId: nonEmpty,
+  aliasTarget: AliasTargetSchema,
+  records: z.array(RecordTargetSchema).min(1),
+});
+export type DnsZoneTarget = z.infer<typeof DnsZoneTargetSchema>;
 
 export const EndpointTargetSchema = z.strictObject({
   url: z.url(),
@@ -141,6 +155,8 @@ export const PreflightTargetSchema = z.strictObject({
   appClientId: nonEmpty,
   /** Emergency mode reports lag above this as a warning; planned mode as a blocker. */
   maxReplicaLagSeconds: z.number().nonnegative(),
+  /** The records the cutover will switch: each must exist in the configured form. */
+  dnsZones: z.array(DnsZoneTargetSchema),
 });
 export type PreflightTarget = z.infer<typeof PreflightTargetSchema>;
 

@@ -53,6 +53,10 @@ export class DistributionConfigChangedError extends CutoverError {}
 export class DistributionMisconfiguredError extends CutoverError {}
 /** Route 53 is still applying an earlier change to the zone (PriorRequestNotComplete). Retried. */
 export class DnsChangeInProgressError extends CutoverError {}
+/** A configured DNS record is not in the zone in its configured form (missing, another variant, or a CNAME). Never retried. */
+export class DnsRecordMismatchError extends CutoverError {}
+/** Route 53 refused the zone's ChangeBatch (InvalidChangeBatch/InvalidInput); none of its records changed. Never retried. */
+export class DnsChangeRejectedError extends CutoverError {}
 /** The DR endpoint did not answer as expected. Retried, then fails the run. */
 export class EndpointUnhealthyError extends CutoverError {}
 /** An AWS API throttled or answered 5xx after the SDK's own retries. Retried by the state machine. */

@@ -1,5 +1,5 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
-import { RecordTargetSchema, stepInput } from '../shared/contracts';
+import { DnsZoneTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchDnsRecord } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
@@ -7,6 +7,6 @@ import { awsClientConfig } from '../shared/aws-client';
 /** The Route 53 control plane is global, served from us-east-1. */
 const route53 = new Route53Client(awsClientConfig({ region: 'us-east-1' }));
 
-export const handler = defineStep(STEP_NAME, stepInput(RecordTargetSchema), (input) =>
+export const handler = defineStep(STEP_NAME, stepInput(DnsZoneTargetSchema), (input) =>
   switchDnsRecord({ route53 }, input),
 );

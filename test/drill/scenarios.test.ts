@@ -1,8 +1,9 @@
 import { Drill } from '../../drill/drill';
 import { STATE_SIZE_LIMIT_BYTES } from '../../drill/local-execution';
 import { drillConfig, parseDrillArgs } from '../../drill/main';
-import { scenarioInput, SCENARIOS, type Scenario } from '../../drill/scenarios';
+import { scenarioConfig, scenarioInput, SCENARIOS, type Scenario } from '../../drill/scenarios';
 import type { Effect, SimulatedWorld } from '../../drill/world';
+import type { EnvironmentConfig } from '../../stacks/config';
 import { loadEnvironment } from '../../stacks/environments';
 
 /**
@@ -49,21 +50,30 @@ function watchTraffic(w: SimulatedWorld): Array<{ databaseWritable: boolean; aut
 
 let happy: { end: EndState; effects: string[] };
 
-beforeAll(async () => {
-  const drill = await Drill.create({ config });
+/** The happy path's end state and side effects under one config. */
+async function baseline(cfg: EnvironmentConfig): Promise<{ end: EndState; effects: string[] }> {
+  const drill = await Drill.create({ config: cfg });
   try {
     const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'baseline' });
     expect(run.result.status).toBe('SUCCEEDED');
-    happy = { end: endState(drill.world), effects: sideEffects(drill.world) };
+    return { end: endState(drill.world), effects: sideEffects(drill.world) };
   } finally {
     await drill.close();
   }
+}
+
+beforeAll(async () => {
+  happy = await baseline(config);
 });
 
 describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (_name, scenario) => {
   let drill: Drill;
+  // A scenario with its own config (routing-policy records) converges to that config's happy path.
+  let expected: { end: EndState; effects: string[] };
   beforeEach(async () => {
-    drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input(scenario).mode === 'emergency' });
+    const cfg = scenarioConfig(scenario, config);
+    expected = scenario.configure ? await baseline(cfg) : happy;
+    drill = await Drill.create({ config: cfg, arrange: scenario.arrange, primaryOutage: input(scenario).mode === 'emergency' });
   });
   afterEach(async () => {
     await drill.close();
@@ -84,8 +94,8 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     }
 
     if (scenario.expect.status === 'SUCCEEDED') {
-      expect(endState(world)).toEqual(happy.end);
-      expect(sideEffects(world)).toEqual(happy.effects);
+      expect(endState(world)).toEqual(expected.end);
+      expect(sideEffects(world)).toEqual(expected.effects);
       return;
     }
 
@@ -104,8 +114,8 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     const rerun = await drill.run(input(scenario));
     expect(rerun.result.error).toBeNull();
     expect(rerun.result.status).toBe('SUCCEEDED');
-    expect(endState(world)).toEqual(happy.end);
-    expect(sideEffects(world)).toEqual(happy.effects);
+    expect(endState(world)).toEqual(expected.end);
+    expect(sideEffects(world)).toEqual(expected.effects);
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
   });
 });
@@ -185,6 +195,44 @@ it('keeps every state under Step Functions\' 256 KiB at the largest topology the
     expect(run.result.status).toBe('SUCCEEDED');
     expect(run.result.maxStateBytes).toBeGreaterThan(0);
     expect(run.result.maxStateBytes).toBeLessThan(STATE_SIZE_LIMIT_BYTES);
+  } finally {
+    await drill.close();
+  }
+});
+
+it('sends one ChangeBatch per hosted zone holding all its records, never rejected, and nothing on a re-run', async () => {
+  const drill = await Drill.create({ config });
+  try {
+    const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'one batch per zone' });
+    expect(run.result.status).toBe('SUCCEEDED');
+    const batches = drill.world.callsOf('ChangeResourceRecordSetsCommand').map((c) => c.input as { HostedZoneId: string; ChangeBatch: { Changes: Array<{ Action: string; ResourceRecordSet: { Name: string } }> } });
+    expect(batches.map((b) => b.HostedZoneId)).toEqual([config.route53.hostedZoneId]);
+    expect(batches[0]?.ChangeBatch.Changes.map((c) => `${c.Action} ${c.ResourceRecordSet.Name}`)).toEqual(config.route53.records.map((r) => `UPSERT ${r.name}.`));
+    // No PriorRequestNotComplete (or any other) retry of the DNS steps.
+    expect(run.result.events.filter((e) => e.type === 'StateRetried' && /DNS/.test(e.state ?? ''))).toEqual([]);
+
+    const rerun = await drill.run({ mode: 'emergency', dryRun: false, reason: 'again' });
+    expect(rerun.result.status).toBe('SUCCEEDED');
+    expect(drill.world.callsOf('ChangeResourceRecordSetsCommand')).toHaveLength(1);
+  } finally {
+    await drill.close();
+  }
+});
+
+it('switches records in two hosted zones with one ChangeBatch and one GetChange poll loop each', async () => {
+  const [api, auth] = config.route53.records;
+  const twoZones = drillConfig({ env: 'prod' });
+  const cfg = { ...twoZones, route53: { ...twoZones.route53, records: [api, { ...auth, hostedZoneId: 'Z0PORTFORGEAUTH' }].filter((r) => r !== undefined) } } as EnvironmentConfig;
+  const drill = await Drill.create({ config: cfg });
+  try {
+    const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'two zones' });
+    expect(run.result.status).toBe('SUCCEEDED');
+    const batches = drill.world.callsOf('ChangeResourceRecordSetsCommand').map((c) => c.input as { HostedZoneId: string; ChangeBatch: { Changes: Array<{ ResourceRecordSet: { Name: string } }> } });
+    expect(batches.map((b) => [b.HostedZoneId, b.ChangeBatch.Changes.map((c) => c.ResourceRecordSet.Name)]).sort()).toEqual([
+      ['Z0PORTFORGEAUTH', [`${auth?.name ?? ''}.`]],
+      [config.route53.hostedZoneId, [`${api?.name ?? ''}.`]],
+    ]);
+    expect(Object.values(drill.world.dnsTargets())).toEqual([config.route53.aliasTarget.dnsName, config.route53.aliasTarget.dnsName]);
   } finally {
     await drill.close();
   }

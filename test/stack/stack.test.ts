@@ -103,6 +103,15 @@ describe('the cutover stack', () => {
     });
   });
 
+  it('lets preflight and the switch list record sets in the configured hosted zone only', () => {
+    for (const role of ['PreflightFunctionRole', 'SwitchDnsRecordFunctionRole']) {
+      const list = statementsOf(role).filter((s) => actionsOf(s).includes('route53:ListResourceRecordSets'));
+      expect(list).toHaveLength(1);
+      expect(JSON.stringify(list[0]?.Resource)).toContain(`hostedzone/${config.route53.hostedZoneId}`);
+      expect(JSON.stringify(list[0]?.Resource)).not.toContain('*');
+    }
+  });
+
   it('maps the Kubernetes steps role to the configured group with an EKS access entry', () => {
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       ClusterName: config.eks.clusterName,

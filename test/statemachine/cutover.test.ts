@@ -117,6 +117,26 @@ describe('the synthesized cutover state machine', () => {
     );
   });
 
+  it('dry-runs a failover record: the diff names the exact record set, and nothing is sent', async () => {
+    const record = { name: 'api.staging.portforge.org', type: 'A' as const, setIdentifier: 'seoul', failover: 'PRIMARY' as const };
+    drill = await Drill.create({ config: testConfig('staging', { route53: { records: [record] } }) });
+    world = drill.world;
+
+    const { result, report } = await run({ ...emergency, dryRun: true });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.mutatingCalls()).toEqual([]);
+    const dns = report?.changes.filter((c) => c.resource.startsWith('route53/')) ?? [];
+    expect(dns).toEqual([
+      {
+        resource: `route53/${config.route53.hostedZoneId}/api.staging.portforge.org/A/seoul`,
+        action: 'UPSERT alias',
+        before: { aliasTarget: { dnsName: 'portforge-alb-seoul.ap-northeast-2.elb.amazonaws.com.', hostedZoneId: 'ZWKZPGTI48KDX', evaluateTargetHealth: true } },
+        after: { aliasTarget: config.route53.aliasTarget },
+      },
+    ]);
+  });
+
   it('lets an emergency cutover proceed past the failing Region\'s DynamoDB replica, but stops a planned one at preflight', async () => {
     await open((w) => {
       for (const table of config.dynamodb.tables) {

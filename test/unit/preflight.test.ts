@@ -17,7 +17,9 @@ import {
   RDSServiceException,
   type DBInstance,
 } from '@aws-sdk/client-rds';
+import { ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
+import { SimulatedHostedZone } from '../../drill/route53-zone';
 import { preflight, type PreflightInput } from '../../functions/preflight/logic';
 import { handler } from '../../functions/preflight/index';
 import { setClock, type Clock } from '../../functions/shared/clock';
@@ -30,6 +32,7 @@ const ddbMock = mockClient(DynamoDBClient);
 const eksMock = mockClient(EKSClient);
 const acmMock = mockClient(ACMClient);
 const cognitoMock = mockClient(CognitoIdentityProviderClient);
+const r53Mock = mockClient(Route53Client);
 const allMocks = [rdsMock, cwMock, ddbMock, eksMock, acmMock, cognitoMock];
 
 const fixedNow = new Date('2025-03-01T12:00:00Z');
@@ -41,6 +44,7 @@ const deps = {
   eks: new EKSClient({}),
   acm: new ACMClient({}),
   cognito: new CognitoIdentityProviderClient({}),
+  route53: new Route53Client({ region: 'us-east-1' }),
   clock,
 };
 
@@ -59,6 +63,7 @@ const target: PreflightTarget = {
   userPoolId: 'ap-northeast-1_AbCdEfGhI',
   appClientId: 'portforge-dr-client-id',
   maxReplicaLagSeconds: 0,
+  dnsZones: [],
 };
 const input = (over: Partial<PreflightInput> = {}): PreflightInput => ({ dryRun: false, mode: 'planned', target, ...over });
 
@@ -110,6 +115,7 @@ function givenLag(seconds: number): void {
 
 beforeEach(() => {
   for (const m of allMocks) m.reset();
+  r53Mock.reset();
   setClock(undefined);
 });
 
@@ -447,5 +453,72 @@ describe('Preflight', () => {
       ).rejects.toMatchObject({ name: 'StepContractError' });
       expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 0);
     });
+  });
+});
+
+describe('Preflight: the DNS records the cutover will switch', () => {
+  const TOKYO = { dnsName: 'portforge-dr-alb.ap-northeast-1.elb.amazonaws.com', hostedZoneId: 'Z14GRHDCWA56QT', evaluateTargetHealth: true };
+  const SEOUL = { DNSName: 'portforge-alb.ap-northeast-2.elb.amazonaws.com.', HostedZoneId: 'ZWKZPGTI48KDX', EvaluateTargetHealth: true };
+  const zoneTarget = (records: PreflightTarget['dnsZones'][number]['records']) => ({ ...target, dnsZones: [{ hostedZoneId: 'Z0PORTFORGE', aliasTarget: TOKYO, records }] });
+  /** A Route 53 zone answering ListResourceRecordSets as Route 53 does (sorted, paged from the start name). */
+  function givenZone(sets: ResourceRecordSet[]): void {
+    const zone = new SimulatedHostedZone('Z0PORTFORGE', 'portforge.org');
+    for (const set of sets) zone.seed(set);
+    r53Mock.on(ListResourceRecordSetsCommand).callsFake((i: object) => zone.list(i));
+  }
+  const checkOf = (checks: Array<{ name: string; status: string; detail: string }>) => checks.find((c) => c.name === 'Route 53 records in Z0PORTFORGE');
+
+  it('passes when each record set exists in its configured form, failover variant included', async () => {
+    givenReadyStandby();
+    givenZone([
+      { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'seoul', Failover: 'PRIMARY', HealthCheckId: 'hc-1', AliasTarget: SEOUL },
+      { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'secondary', Failover: 'SECONDARY', AliasTarget: { ...SEOUL, DNSName: `${TOKYO.dnsName}.` } },
+      { Name: 'auth.portforge.org', Type: 'A', AliasTarget: SEOUL },
+    ]);
+
+    const result = await preflight(deps, input({ mode: 'emergency', target: zoneTarget([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', failover: 'PRIMARY' }, { name: 'auth.portforge.org', type: 'A' }]) }));
+
+    expect(checkOf(result.checks)).toEqual({ name: 'Route 53 records in Z0PORTFORGE', status: 'pass', detail: '2 records in the configured form' });
+    // One sweep of the zone from the first configured name reads both.
+    expect(r53Mock.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input.StartRecordName)).toEqual(['api.portforge.org']);
+  });
+
+  it('blocks on a CNAME where an A record is configured, before any change, and says what to do', async () => {
+    givenReadyStandby();
+    givenZone([{ Name: 'auth.portforge.org', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'seoul.portforge.org' }] }]);
+
+    const run = preflight(deps, input({ mode: 'emergency', target: zoneTarget([{ name: 'auth.portforge.org', type: 'A' }]) }));
+
+    await expect(run).rejects.toMatchObject({ name: 'PreflightBlockedError' });
+    await expect(run).rejects.toThrow(/auth\.portforge\.org is a CNAME in the zone: Route 53 refuses an A record beside a CNAME of the same name/);
+  });
+
+  it('blocks on a record that is missing, or exists only as another variant or routing policy', async () => {
+    givenReadyStandby();
+    givenZone([
+      { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'secondary', Failover: 'SECONDARY', AliasTarget: SEOUL },
+      { Name: 'auth.portforge.org', Type: 'A', AliasTarget: SEOUL },
+      { Name: 'www.portforge.org', Type: 'A', SetIdentifier: 'seoul', Weight: 10, AliasTarget: SEOUL },
+    ]);
+
+    const run = preflight(
+      deps,
+      input({
+        mode: 'emergency',
+        target: zoneTarget([
+          { name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', failover: 'PRIMARY' },
+          { name: 'auth.portforge.org', type: 'A', setIdentifier: 'seoul', weight: 10 },
+          { name: 'www.portforge.org', type: 'A', setIdentifier: 'seoul', failover: 'PRIMARY' },
+          { name: 'gone.portforge.org', type: 'A' },
+        ]),
+      }),
+    );
+
+    await expect(run).rejects.toMatchObject({ name: 'PreflightBlockedError' });
+    const message = await run.catch((e: Error) => e.message);
+    expect(message).toContain('api.portforge.org A (set seoul) does not exist; the zone has api.portforge.org A as secondary');
+    expect(message).toContain('auth.portforge.org A (set seoul) does not exist; the zone has auth.portforge.org A as (simple)');
+    expect(message).toContain('www.portforge.org A (set seoul) is not a failover record, not PRIMARY as configured');
+    expect(message).toContain('gone.portforge.org A does not exist in the zone');
   });
 });

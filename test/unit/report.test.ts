@@ -84,6 +84,24 @@ describe('Report', () => {
     expect(report.failure).toBeNull();
   });
 
+  it('lists each record of a zone\'s one ChangeBatch as its own change, naming the exact record set', () => {
+    const before = { aliasTarget: { dnsName: 'seoul-alb.', hostedZoneId: 'ZSEOUL', evaluateTargetHealth: true } };
+    const after = { aliasTarget: { dnsName: 'tokyo-alb', hostedZoneId: 'ZTOKYO', evaluateTargetHealth: true } };
+    const zone = timed('2026-11-27T03:06:02Z', '2026-11-27T03:06:03Z', {
+      outcome: 'changed',
+      changes: [
+        { resource: 'route53/Z0/api.portforge.org/A/seoul', action: 'UPSERT alias', before, after },
+        { resource: 'route53/Z0/auth.portforge.org/A', action: 'UPSERT alias', before, after },
+      ],
+    });
+    const report = buildReport(
+      { status: 'succeeded', environment: 'prod', executionId: 'e', executionStartTime: '2026-11-27T03:00:00Z', input, results: { traffic: { dns: [{ switch: zone, sync: timed('2026-11-27T03:07:00Z', '2026-11-27T03:07:01Z') }] } } },
+      new Date('2026-11-27T03:07:05Z'),
+    );
+    expect(report.changes.map((c) => c.resource)).toEqual(['route53/Z0/api.portforge.org/A/seoul', 'route53/Z0/auth.portforge.org/A']);
+    expect(report.steps).toEqual([expect.objectContaining({ step: 'Switch DNS records', durationSeconds: 59, outcomes: ['changed'] })]);
+  });
+
   it('measures RTO from the alarm when an alarm triggered the run', () => {
     const report = buildReport(
       {
