@@ -83,6 +83,26 @@ export interface RecordsAtName {
   all: ResourceRecordSet[];
 }
 
+/** Where a ListResourceRecordSets page starts: a name, then optionally a type and a set identifier. */
+interface ListStart {
+  name?: string;
+  type?: string;
+  identifier?: string;
+}
+
+/** One page of a zone's record sets in Route 53's order, from `start`. */
+function listPage(route53: Route53Client, hostedZoneId: string, start: ListStart, maxItems: number) {
+  return route53.send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId,
+      StartRecordName: start.name,
+      ...(start.type ? { StartRecordType: start.type as RecordTarget['type'] } : {}),
+      ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
+      MaxItems: maxItems,
+    }),
+  );
+}
+
 /**
  * Reads every record set named like the record. ListResourceRecordSets (API reference) sorts by name, then
  * type, then set identifier, and starts at the first set at or after StartRecordName: listing from the name
@@ -92,17 +112,9 @@ export interface RecordsAtName {
 export async function readRecordsAtName(route53: Route53Client, hostedZoneId: string, record: RecordTarget): Promise<RecordsAtName> {
   const all: ResourceRecordSet[] = [];
   const wanted = normalizeDnsName(record.name);
-  let start: { name?: string; type?: string; identifier?: string } = { name: record.name };
+  let start: ListStart = { name: record.name };
   for (;;) {
-    const out = await route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: start.name,
-        ...(start.type ? { StartRecordType: start.type as RecordTarget['type'] } : {}),
-        ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
-        MaxItems: 100,
-      }),
-    );
+    const out = await listPage(route53, hostedZoneId, start, 100);
     const page = out.ResourceRecordSets ?? [];
     const same = page.filter((s) => normalizeDnsName(s.Name ?? '') === wanted);
     all.push(...same);
@@ -134,17 +146,9 @@ export async function readZoneRecords(route53: Route53Client, hostedZoneId: stri
   const swept: ResourceRecordSet[] = [];
   /** Every name that sorts before this has all its record sets in `swept`; null: the sweep reached the zone's end. */
   let coveredBefore: string | null = first === undefined ? null : sortName(first);
-  let start: { name?: string; type?: string; identifier?: string } = { name: first };
+  let start: ListStart = { name: first };
   for (let page = 0; first !== undefined && last !== undefined && page < SWEEP_PAGES; page++) {
-    const out = await route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: start.name,
-        ...(start.type ? { StartRecordType: start.type as RecordTarget['type'] } : {}),
-        ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
-        MaxItems: 300,
-      }),
-    );
+    const out = await listPage(route53, hostedZoneId, start, 300);
     swept.push(...(out.ResourceRecordSets ?? []));
     if (!out.IsTruncated || out.NextRecordName === undefined) {
       coveredBefore = null;
