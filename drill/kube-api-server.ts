@@ -4,17 +4,34 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { generate } from 'selfsigned';
-import { CLUSTER_ID_HEADER, decodeEksToken, presignGetCallerIdentity, TOKEN_URL_EXPIRES_SECONDS } from '../functions/shared/eks';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
  * A real HTTPS Kubernetes API stand-in for tests and the local drill.
  *
  * It serves GET and PATCH (JSON merge patch only) for ConfigMaps and Deployments, checks the
- * EKS bearer token the way the cluster's authenticator would (shape, presigned STS URL,
- * `X-Amz-Expires=60`, `x-k8s-aws-id` signed, age, and optionally the signature for one cluster),
+ * EKS bearer token the way the cluster's authenticator would (aws-iam-authenticator's token
+ * verifier: shape, presigned STS URL, `x-k8s-aws-id` signed, age; and optionally the signature for
+ * one cluster, as STS checks it),
  * models a Deployment rollout on an injectable time source, injects faults, and records every
  * request (method, path, content type, status; never the token).
  */
+
+// ---- the token format, as aws-iam-authenticator defines it (pkg/token/token.go) ---------------
+
+/** `v1Prefix`: a token is this prefix plus the presigned URL in base64url without padding (RawURLEncoding). */
+const TOKEN_PREFIX = 'k8s-aws-v1.';
+/** `clusterIDHeader`: the signed header that binds a token to one cluster. */
+const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
+/** `maxTokenLenBytes`: longer tokens are refused before decoding. */
+const MAX_TOKEN_BYTES = 4096;
+/**
+ * `requestPresignParam`: clients set X-Amz-Expires to 60 "for legacy reasons"; authenticator servers
+ * up to 0.3.0 refuse a value outside 0–60, later ones ignore it (the URL is valid for 15 minutes).
+ */
+const MAX_PRESIGN_EXPIRES_SECONDS = 60;
 
 // ---- types --------------------------------------------------------------------
 
@@ -415,8 +432,12 @@ export class KubeApiStandIn {
   private async checkToken(header: string | undefined): Promise<string | undefined> {
     const match = /^Bearer (\S+)$/.exec(header ?? '');
     if (!match?.[1]) return 'missing bearer token';
-    const decoded = decodeEksToken(match[1]);
-    if (decoded === undefined) return 'not a k8s-aws-v1 token (base64url, no padding)';
+    const token = match[1];
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) return 'token is too long';
+    const body = token.startsWith(TOKEN_PREFIX) ? token.slice(TOKEN_PREFIX.length) : '';
+    // RawURLEncoding: the URL-safe alphabet and no padding.
+    if (!/^[A-Za-z0-9_-]+$/.test(body)) return 'not a k8s-aws-v1 token (base64url, no padding)';
+    const decoded = Buffer.from(body, 'base64url').toString('utf8');
     let url: URL;
     try {
       url = new URL(decoded);
@@ -429,7 +450,8 @@ export class KubeApiStandIn {
     const q = url.searchParams;
     if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return 'token URL is not GetCallerIdentity';
     if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return 'token URL is not SigV4-presigned';
-    if (q.get('X-Amz-Expires') !== String(TOKEN_URL_EXPIRES_SECONDS)) return 'token URL must have X-Amz-Expires=60';
+    const expires = Number(q.get('X-Amz-Expires') ?? '');
+    if (!Number.isInteger(expires) || expires < 0 || expires > MAX_PRESIGN_EXPIRES_SECONDS) return 'token URL X-Amz-Expires must be 0 to 60';
     const signedHeaders = (q.get('X-Amz-SignedHeaders') ?? '').split(';');
     if (!signedHeaders.includes(CLUSTER_ID_HEADER) || !signedHeaders.includes('host')) {
       return `token URL must sign host and ${CLUSTER_ID_HEADER}`;
@@ -450,13 +472,20 @@ export class KubeApiStandIn {
     const expected = this.options.expectedCluster;
     if (expected) {
       if (accessKeyId !== expected.credentials.accessKeyId) return 'token signed by an unknown access key';
-      const recomputed = await presignGetCallerIdentity({
-        clusterName: expected.clusterName,
-        region,
-        credentials: expected.credentials,
-        signingDate: signedAt,
+      // The authenticator forwards the presigned request to STS with `x-k8s-aws-id: <its cluster>`;
+      // STS recomputes the SigV4 signature over what it receives (SigV4 reference, "Authenticating
+      // requests: using query parameters").
+      const received = new HttpRequest({
+        method: 'GET',
+        protocol: 'https:',
+        hostname: url.hostname,
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: url.hostname, [CLUSTER_ID_HEADER]: expected.clusterName },
       });
-      if (new URL(recomputed).searchParams.get('X-Amz-Signature') !== signature) {
+      const signer = new SignatureV4({ credentials: expected.credentials, region, service: 'sts', sha256: Sha256 });
+      const resigned = await signer.presign(received, { expiresIn: expires, signingDate: signedAt });
+      if (resigned.query?.['X-Amz-Signature'] !== signature) {
         return `token signature does not match cluster ${expected.clusterName}`;
       }
     }

@@ -178,7 +178,7 @@ describe('KubeApiStandIn', () => {
       url.searchParams.set('X-Amz-Expires', '900');
 
       await expect(get(`Bearer ${encodeEksToken(url.toString())}`)).resolves.toMatchObject({ status: 401 });
-      expect(standIn.authFailures).toEqual(['token URL must have X-Amz-Expires=60']);
+      expect(standIn.authFailures).toEqual(['token URL X-Amz-Expires must be 0 to 60']);
     });
 
     it('refuses a presigned URL that does not sign x-k8s-aws-id', async () => {
