@@ -3,15 +3,14 @@ import { z } from 'zod';
 import { CutoverError, toStepError } from './errors';
 
 /**
- * A `SecretId` Secrets Manager resolves unambiguously: the secret's name, or its complete ARN
- * (ending in the hyphen and six characters Secrets Manager appends). A partial ARN is refused:
- * for a name that itself ends in a hyphen and six characters (`…/slack-signing-secret`) Secrets
- * Manager reads it as a complete ARN and finds nothing (user guide, "Finding a secret from a partial ARN").
+ * A `SecretId` Secrets Manager resolves unambiguously: the secret's name. ARNs are refused: a
+ * partial ARN of a name that itself ends in a hyphen and six characters (`…/slack-signing-secret`)
+ * looks exactly like a complete ARN, and Secrets Manager reads it as one and finds nothing (user
+ * guide, "Finding a secret from a partial ARN"), so no pattern can tell the two apart.
  */
-export const SecretIdSchema = z.union([
-  z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a secret name'),
-  z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be a complete secret ARN'),
-], { error: 'must be a secret name or a complete secret ARN (with its 6-character suffix), never a partial ARN' });
+export const SecretIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be the secret name (an ARN cannot be told apart from a partial ARN, which Secrets Manager may not find)');
 
 /** How long a secret value is reused before it is read again (rotation shows up within this). */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;

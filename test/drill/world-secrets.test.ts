@@ -43,9 +43,11 @@ describe("the drill world's Secrets Manager", () => {
 });
 
 describe('SecretIdSchema', () => {
-  it('accepts a secret name or a complete ARN, and refuses a partial ARN', () => {
+  it('accepts a secret name and refuses any ARN: a partial ARN of …/slack-signing-secret looks like a complete one', () => {
     expect(SecretIdSchema.safeParse(signing).success).toBe(true);
-    expect(SecretIdSchema.safeParse(`${partialArn(signing)}-AbCdEf`).success).toBe(true);
+    expect(SecretIdSchema.safeParse(webhook).success).toBe(true);
+    expect(SecretIdSchema.safeParse(partialArn(signing)).success).toBe(false);
+    expect(SecretIdSchema.safeParse(`${partialArn(signing)}-AbCdEf`).success).toBe(false);
     expect(SecretIdSchema.safeParse(partialArn(webhook)).success).toBe(false);
   });
 });

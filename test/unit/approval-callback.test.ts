@@ -418,7 +418,7 @@ describe('approval callback handler (function URL)', () => {
 
   it('reads the signing secret once, verifies the request and approves through the real handler', async () => {
     process.env.APPROVALS_TABLE_NAME = TABLE;
-    process.env.SLACK_SIGNING_SECRET_ID = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:portforge/slack-signing-AbCdEf';
+    process.env.SLACK_SIGNING_SECRET_ID = 'portforge/slack-signing-secret';
     process.env.APPROVERS = JSON.stringify(APPROVERS);
     secrets.on(GetSecretValueCommand).resolves({ SecretString: `${SECRET}\n` });
     ddb

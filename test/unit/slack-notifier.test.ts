@@ -608,7 +608,7 @@ describe('Slack notifier', () => {
 // ---- through the real handler ----------------------------------------------------------------------
 
 describe('Slack notifier handler', () => {
-  const SECRET_ARN = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:portforge/slack-webhook-AbCdEf';
+  const SECRET_NAME = 'portforge/slack-webhook';
   const secrets = mockClient(SecretsManagerClient);
   let handler: (typeof import('../../functions/slack-notifier'))['handler'];
   let fetchSpy: jest.SpyInstance<ReturnType<typeof fetch>, Parameters<typeof fetch>>;
@@ -618,7 +618,7 @@ describe('Slack notifier handler', () => {
   const savedLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
 
   beforeAll(async () => {
-    process.env.SLACK_WEBHOOK_SECRET_ID = SECRET_ARN;
+    process.env.SLACK_WEBHOOK_SECRET_ID = SECRET_NAME;
     // The logger reads its level when the handler module loads; the test setup's SILENT would hide everything.
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     ({ handler } = await import('../../functions/slack-notifier'));
@@ -655,7 +655,7 @@ describe('Slack notifier handler', () => {
 
     expect(first).toMatchObject({ delivered: 1, records: [{ kind: 'alarm', delivered: true, attempts: 1 }] });
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_NAME });
     expect(fetchSpy).toHaveBeenCalledTimes(2);
     expect(fetchSpy.mock.calls[0]?.[0]).toBe(WEBHOOK_URL);
     const posted = JSON.parse(fetchSpy.mock.calls[0]?.[1]?.body as string) as SlackMessage;
