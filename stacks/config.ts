@@ -112,12 +112,12 @@ export const EnvironmentConfigSchema = z
       maxReplicaLagSeconds: z.number().nonnegative().default(0),
       /**
        * Automated-backup retention (days) the promoted instance gets: PromoteReadReplica is sent
-       * with it explicitly. Set it to the primary's retention: the control plane never reads the
-       * failing primary, so the value comes from here. Default 7, the RDS console's default for a
-       * new instance (the API's own default of 1 day leaves a new primary a one-day recovery window).
-       * At least 1: backups must be on for a later failback replica to be created from it.
+       * with it explicitly. The primary's retention: the control plane never reads the failing
+       * primary, so each environment states it here (required: a default would silently differ
+       * from the primary's, and the API's own default of 1 day leaves a new primary a one-day
+       * recovery window). At least 1: backups must be on for a later failback replica.
        */
-      backupRetentionDays: z.number().int().min(1).max(35).default(7),
+      backupRetentionDays: z.number().int().min(1).max(35),
       /** Planned mode: how long promotion may wait for lag to drain (retries of the lag check). */
       lagWait: PollSchema,
       promotionPoll: PollSchema,
@@ -144,9 +144,22 @@ export const EnvironmentConfigSchema = z
        * endpoint's public access, whose CIDRs must admit `lambdaEgressCidrs`, or 0.0.0.0/0 when no
        * egress CIDRs are given) or `vpc` (the Lambdas run in the cluster's VPC; private access must be on).
        */
-      lambdaAccess: z.enum(['public', 'vpc']).default('public'),
-      /** Public egress addresses of the Lambdas (e.g. the NAT gateways' Elastic IPs), as IPv4 CIDRs. */
-      lambdaEgressCidrs: z.array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR such as 203.0.113.10/32')).min(1).optional(),
+      lambdaAccess: z
+        .enum(['public', 'vpc'])
+        .default('public')
+        // The stack runs the Kubernetes steps outside any VPC: a 'vpc' setting would pass preflight
+        // and then fail to reach a private-only endpoint mid-cutover.
+        .refine((a) => a === 'public', "'vpc' is not supported yet: the stack runs the Kubernetes steps outside any VPC, so they reach the cluster only through its public endpoint"),
+      /**
+       * Public egress addresses of the Lambdas (e.g. the NAT gateways' Elastic IPs), as IPv4 CIDRs.
+       * Not supported yet for the same reason: outside a VPC a Lambda has no fixed egress address,
+       * so the public endpoint must admit 0.0.0.0/0.
+       */
+      lambdaEgressCidrs: z
+        .array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR such as 203.0.113.10/32'))
+        .min(1)
+        .refine(() => false, 'not supported yet: the Kubernetes steps run outside any VPC and have no fixed egress address, so the public endpoint must admit 0.0.0.0/0')
+        .optional(),
       rolloutPoll: PollSchema,
     }),
     cognito: z.strictObject({

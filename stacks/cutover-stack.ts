@@ -14,7 +14,7 @@ import { CutoverStateMachine, type CutoverSteps } from '../statemachines/cutover
 import { Alerting } from './alerting';
 import { dnsZones, toRuntimeTargets, type EnvironmentConfig } from './config';
 import { CutoverFunction } from './cutover-function';
-import { approvalsTableName, primaryAlarmsTopicName, slackNotifierName } from './names';
+import { approvalsTableName, iamNormalizedRecordName, primaryAlarmsTopicName, slackNotifierName } from './names';
 
 export interface CutoverStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -163,7 +163,7 @@ export class CutoverStack extends Stack {
     for (const zone of zones) {
       allow(steps.switchDnsRecord, ['route53:ChangeResourceRecordSets'], [hostedZoneArn(zone.hostedZoneId)], {
         'ForAllValues:StringEquals': {
-          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [...new Set(zone.records.map((r) => r.name.toLowerCase().replace(/\.$/, '')))],
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [...new Set(zone.records.map((r) => iamNormalizedRecordName(r.name)))],
           'route53:ChangeResourceRecordSetsRecordTypes': [...new Set(zone.records.map((r) => r.type))],
           'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
         },

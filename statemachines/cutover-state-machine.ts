@@ -383,7 +383,9 @@ export class CutoverStateMachine extends Construct {
         resultPath: '$.results.endpoint',
         payload: stepPayload('$.targets.endpoint'),
         retries: [
-          { errors: [EndpointUnhealthyError.name], interval: Duration.seconds(15), maxAttempts: config.endpoint.maxAttempts, backoffRate: 1.5 },
+          // No jitter: right after INSYNC, resolvers may still send the check to Seoul for the alias
+          // records' 60 s TTL, and with full jitter the retries could all fall inside it.
+          { errors: [EndpointUnhealthyError.name], interval: Duration.seconds(15), maxAttempts: config.endpoint.maxAttempts, backoffRate: 1.5, jitter: false },
         ],
       }),
       'Verify endpoint',

@@ -28,6 +28,8 @@ export interface RetryPolicy {
   interval: Duration;
   maxAttempts: number;
   backoffRate?: number;
+  /** Full jitter (default). Off where the retries must outlast a known delay, not merely spread out. */
+  jitter?: boolean;
 }
 
 export interface StepTaskProps {
@@ -68,7 +70,7 @@ export function stepTask(scope: Construct, name: string, props: StepTaskProps): 
       maxAttempts: retry.maxAttempts,
       backoffRate: retry.backoffRate ?? 1,
       maxDelay: Duration.minutes(5),
-      jitterStrategy: sfn.JitterType.FULL,
+      jitterStrategy: retry.jitter === false ? sfn.JitterType.NONE : sfn.JitterType.FULL,
     });
   }
   task.addRetry({

@@ -66,7 +66,7 @@ const warn = (name: string, detail: string): Check => ({ name, status: 'warn', d
 const fail = (name: string, detail: string): Check => ({ name, status: 'fail', detail });
 
 /** Error names that mean "the configured resource is not there" (a blocker), as opposed to a transient fault. */
-const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NotFoundException', 'InvalidArnException']);
+const NOT_FOUND_NAMES = new Set(['ResourceNotFoundException', 'NotFoundException', 'InvalidArnException', 'NoSuchHostedZone']);
 
 /**
  * Runs a read; a not-found error becomes a 'fail' check. Anything else (throttling, 5xx, access denied)
@@ -317,18 +317,21 @@ export async function checkAppClient(
  */
 export async function checkDnsRecords(route53: Route53Client, zone: DnsZoneTarget): Promise<Check> {
   const name = `Route 53 records in ${zone.hostedZoneId}`;
-  const problems: string[] = [];
-  let onTarget = 0;
-  const found = await readZoneRecords(route53, zone.hostedZoneId, zone.records);
-  zone.records.forEach((record, i) => {
-    const sets = found[i] ?? { exact: undefined, all: [] };
-    const problem = formProblem(record, sets);
-    if (problem) problems.push(problem);
-    else if (pointsAt(sets.exact, zone.aliasTarget)) onTarget += 1;
+  // A wrong or deleted zone id answers NoSuchHostedZone: a blocker, like any missing resource.
+  return orNotFound(name, `hosted zone ${zone.hostedZoneId}`, async () => {
+    const problems: string[] = [];
+    let onTarget = 0;
+    const found = await readZoneRecords(route53, zone.hostedZoneId, zone.records);
+    zone.records.forEach((record, i) => {
+      const sets = found[i] ?? { exact: undefined, all: [] };
+      const problem = formProblem(record, sets);
+      if (problem) problems.push(problem);
+      else if (pointsAt(sets.exact, zone.aliasTarget)) onTarget += 1;
+    });
+    if (problems.length > 0) return fail(name, problems.join('; '));
+    const count = zone.records.length;
+    return pass(name, `${count} record${count === 1 ? '' : 's'} in the configured form${onTarget > 0 ? ` (${onTarget} already on the DR target)` : ''}`);
   });
-  if (problems.length > 0) return fail(name, problems.join('; '));
-  const count = zone.records.length;
-  return pass(name, `${count} record${count === 1 ? '' : 's'} in the configured form${onTarget > 0 ? ` (${onTarget} already on the DR target)` : ''}`);
 }
 
 /**

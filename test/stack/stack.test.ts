@@ -5,6 +5,7 @@ import { buildApp } from '../../stacks/app';
 import { CutoverStack } from '../../stacks/cutover-stack';
 import { PrimaryAlarmsStack } from '../../stacks/primary-alarms-stack';
 import { allStates, extractCutover, LOCAL_ACCOUNT, type CfnTemplate } from '../../drill/definition';
+import { iamNormalizedRecordName } from '../../stacks/names';
 import { testConfig } from '../support/config';
 
 const config = testConfig('prod');
@@ -103,6 +104,12 @@ describe('the cutover stack', () => {
     });
   });
 
+  it('writes record names in the IAM condition as Route 53 normalizes them: lower case, no trailing dot, octal escapes', () => {
+    expect(iamNormalizedRecordName('*.Portforge.org.')).toBe('\\052.portforge.org');
+    expect(iamNormalizedRecordName('\\052.portforge.org')).toBe('\\052.portforge.org');
+    expect(iamNormalizedRecordName('api_v2.portforge-dr.org')).toBe('api_v2.portforge-dr.org');
+  });
+
   it('lets preflight and the switch list record sets in the configured hosted zone only', () => {
     for (const role of ['PreflightFunctionRole', 'SwitchDnsRecordFunctionRole']) {
       const list = statementsOf(role).filter((s) => actionsOf(s).includes('route53:ListResourceRecordSets'));
@@ -159,6 +166,15 @@ describe('the cutover stack', () => {
     const release = states.find(([name]) => name === 'Release cutover lock')?.[1];
     const first = ((release?.Retry ?? []) as Retrier[]).find((r) => r.ErrorEquals.includes('AwsTransientError'));
     expect(first).toMatchObject({ MaxAttempts: 8, IntervalSeconds: 5 });
+  });
+
+  it('retries the endpoint check without jitter, for longer than resolvers cache the old DNS answer (60 s alias TTL)', () => {
+    type Retrier = { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number; BackoffRate: number; JitterStrategy?: string };
+    const verify = states.find(([name]) => name === 'Verify DR endpoint')?.[1];
+    const retrier = ((verify?.Retry ?? []) as Retrier[]).find((r) => r.ErrorEquals.includes('EndpointUnhealthyError'));
+    expect(retrier?.JitterStrategy).not.toBe('FULL');
+    const waits = Array.from({ length: retrier?.MaxAttempts ?? 0 }, (_, i) => (retrier?.IntervalSeconds ?? 0) * (retrier?.BackoffRate ?? 1) ** i);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(60 + 45);
   });
 
   it('takes targets only from the deployed config, never from execution input', () => {

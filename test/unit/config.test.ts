@@ -78,6 +78,17 @@ describe('environment config', () => {
     const base = ENVIRONMENTS.prod as Record<string, unknown>;
     const eks = base.eks as Record<string, unknown>;
     expect(() => parseConfig('prod', { ...base, eks: { ...eks, lambdaEgressCidrs: ['203.0.113.300/32'] } })).toThrow(/eks\.lambdaEgressCidrs\.0: must be an IPv4 CIDR/);
+    // The stack deploys the Kubernetes steps outside any VPC: settings it cannot honour are refused, not checked and then broken.
+    expect(() => parseConfig('prod', { ...base, eks: { ...eks, lambdaAccess: 'vpc' } })).toThrow(/eks\.lambdaAccess: 'vpc' is not supported yet/);
+    expect(() => parseConfig('prod', { ...base, eks: { ...eks, lambdaEgressCidrs: ['203.0.113.10/32'] } })).toThrow(/eks\.lambdaEgressCidrs: not supported yet/);
+  });
+
+  it('requires the primary\'s backup retention: no default may differ from it silently', () => {
+    const raw = structuredClone(ENVIRONMENTS.prod) as Record<string, unknown> & { rds: Record<string, unknown> };
+    delete raw.rds.backupRetentionDays;
+    expect(() => parseConfig('prod', raw)).toThrow(/rds\.backupRetentionDays/);
+    raw.rds.backupRetentionDays = 0;
+    expect(() => parseConfig('prod', raw)).toThrow(/rds\.backupRetentionDays/);
   });
 
   it('refuses a standby Region equal to the primary', () => {

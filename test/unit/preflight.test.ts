@@ -468,6 +468,14 @@ describe('Preflight: the DNS records the cutover will switch', () => {
   }
   const checkOf = (checks: Array<{ name: string; status: string; detail: string }>) => checks.find((c) => c.name === 'Route 53 records in Z0PORTFORGE');
 
+  it('blocks, naming the zone, when the configured hosted zone does not exist (NoSuchHostedZone)', async () => {
+    givenReadyStandby();
+    r53Mock.on(ListResourceRecordSetsCommand).rejects(Object.assign(new Error('No hosted zone found with ID: Z0PORTFORGE'), { name: 'NoSuchHostedZone', $metadata: { httpStatusCode: 404 } }));
+    const error = await preflight(deps, input({ target: zoneTarget([{ name: 'api.portforge.org', type: 'A' }]) })).then(() => undefined, (e: Error) => e);
+    expect(error?.name).toBe('PreflightBlockedError');
+    expect(error?.message).toContain('Route 53 records in Z0PORTFORGE: hosted zone Z0PORTFORGE not found');
+  });
+
   it('passes when each record set exists in its configured form, failover variant included', async () => {
     givenReadyStandby();
     givenZone([
