@@ -24,7 +24,8 @@ export function rpoField(report: Pick<CutoverReport, 'rpoSeconds' | 'rpo'>, form
   const rpo = report.rpo;
   if (rpo === undefined) {
     if (report.rpoSeconds !== null && report.rpoSeconds < 0) return unknown('replication was not running at promotion (ReplicaLag -1)');
-    return report.rpoSeconds === null ? unknown('no replica lag recorded') : known(`apply lag ${format.duration(report.rpoSeconds)} at promotion (ReplicaLag)`);
+    // No replication record: this run decided no promotion (it stopped before, or an earlier run promoted).
+    return report.rpoSeconds === null ? known('none recorded: this run promoted no replica') : known(`apply lag ${format.duration(report.rpoSeconds)} at promotion (ReplicaLag)`);
   }
   if (rpo.state === 'measured' && rpo.applyLagSeconds !== null) {
     return known(`apply lag ${format.duration(rpo.applyLagSeconds)} at promotion (ReplicaLag; replication was running)`);

@@ -273,7 +273,7 @@ describe('Slack notifier rendering', () => {
     expect(fieldsOf(m)).toMatchObject({ RTO: '9 m 42 s', RPO: 'apply lag 2.5 s at promotion (ReplicaLag)', Mode: 'emergency' });
     expect(sectionText(m, 'Step durations')).toBe('*Step durations*\n• Preflight: 4.2 s (verified)\n• Promote RDS replica: 6 m 30 s (changed)');
     expect(sectionText(m, 'Changes made')).toContain('`rds:portforge-dr-rds-replica`: promote read replica (`replica` → `standalone`)');
-    expect(fieldsOf(render(event({ type: 'cutover.succeeded', report: { ...report, rpoSeconds: null } })))['RPO unknown']).toBe('no replica lag recorded');
+    expect(fieldsOf(render(event({ type: 'cutover.succeeded', report: { ...report, rpoSeconds: null } }))).RPO).toBe('none recorded: this run promoted no replica');
   });
 
   it('says the RPO is unknown, with when replication stopped and the last known apply lag, when Seoul was down', () => {
