@@ -147,14 +147,6 @@ export function encodeEksToken(presignedUrl: string): string {
   return EKS_TOKEN_PREFIX + Buffer.from(presignedUrl, 'utf8').toString('base64url');
 }
 
-/** Inverse of encodeEksToken; undefined when the value is not an EKS token. Pure. */
-export function decodeEksToken(token: string): string | undefined {
-  if (!token.startsWith(EKS_TOKEN_PREFIX)) return undefined;
-  const body = token.slice(EKS_TOKEN_PREFIX.length);
-  if (body.length === 0 || !/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
-  return Buffer.from(body, 'base64url').toString('utf8');
-}
-
 /** Mints a fresh bearer token. Call once per invocation: never cache it across invocations. */
 export async function mintEksToken(options: PresignOptions): Promise<string> {
   return encodeEksToken(await presignGetCallerIdentity(options));

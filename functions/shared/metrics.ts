@@ -71,24 +71,10 @@ export function freshest(points: Datapoint[], query: Pick<MetricQuery, 'now' | '
 }
 
 /**
- * Latest value of one CloudWatch metric over the last `lookbackMinutes` (1-minute periods),
- * or null when CloudWatch has no datapoint in that window (or none fresh enough).
+ * Like metricDatapoints, but a failed read (throttling, outage) gives null (logged) instead of an
+ * error: for readings whose absence the caller already handles as "unknown", since a flaky
+ * CloudWatch must not block a regional failover.
  */
-export async function latestMetricValue(cw: CloudWatchClient, query: MetricQuery): Promise<number | null> {
-  return freshest(await metricDatapoints(cw, query), query)?.value ?? null;
-}
-
-/**
- * Like latestMetricValue, but a failed read (throttling, outage) gives null instead of an error.
- * For metrics that are informational or whose absence the caller already handles as "unknown":
- * a flaky CloudWatch must not block a regional failover.
- */
-export async function latestMetricValueOrNull(cw: CloudWatchClient, query: MetricQuery): Promise<number | null> {
-  const points = await metricDatapointsOrNull(cw, query);
-  return points === null ? null : (freshest(points, query)?.value ?? null);
-}
-
-/** Like metricDatapoints, but a failed read gives null (logged), for the same reason as latestMetricValueOrNull. */
 export async function metricDatapointsOrNull(cw: CloudWatchClient, query: MetricQuery): Promise<Datapoint[] | null> {
   try {
     return await metricDatapoints(cw, query);

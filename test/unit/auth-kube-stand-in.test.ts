@@ -160,6 +160,8 @@ describe('KubeApiStandIn', () => {
       ['a malformed token', 'Bearer k8s-aws-v1.not a token', 'missing bearer token'],
       ['a token with padding', 'Bearer k8s-aws-v1.aGVsbG8=', 'not a k8s-aws-v1 token (base64url, no padding)'],
       ['a token without the prefix', 'Bearer aGVsbG8', 'not a k8s-aws-v1 token (base64url, no padding)'],
+      ['a token with an empty body', 'Bearer k8s-aws-v1.', 'not a k8s-aws-v1 token (base64url, no padding)'],
+      ['a token in the standard, not URL-safe, alphabet', 'Bearer k8s-aws-v1.aGV+bG8/', 'not a k8s-aws-v1 token (base64url, no padding)'],
       ['a token that does not wrap STS', `Bearer ${encodeEksToken('https://example.com/?Action=GetCallerIdentity')}`, 'token URL is not an STS endpoint'],
     ])('refuses %s with 401', async (_label, authorization, reason) => {
       const answer = await get(authorization);

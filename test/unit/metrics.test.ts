@@ -1,7 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { latestMetricValue, latestMetricValueOrNull, metricDatapoints } from '../../functions/shared/metrics';
+import { freshest, metricDatapoints, metricDatapointsOrNull, type MetricQuery } from '../../functions/shared/metrics';
+
+/** The freshest reading, as the steps take it: the newest datapoint, if it is recent enough. */
+const latestMetricValue = async (client: CloudWatchClient, q: MetricQuery) => freshest(await metricDatapoints(client, q), q)?.value ?? null;
 
 const cwMock = mockClient(CloudWatchClient);
 const cw = new CloudWatchClient({});
@@ -17,7 +20,7 @@ const query = {
 
 beforeEach(() => cwMock.reset());
 
-describe('latestMetricValue', () => {
+describe('CloudWatch readings', () => {
   it('asks CloudWatch for one-minute datapoints over the lookback window', async () => {
     cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Values: [], Timestamps: [] }] });
 
@@ -87,6 +90,6 @@ describe('latestMetricValue', () => {
     cwMock.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
 
     await expect(latestMetricValue(cw, query)).rejects.toMatchObject({ name: 'Throttling' });
-    await expect(latestMetricValueOrNull(cw, query)).resolves.toBeNull();
+    await expect(metricDatapointsOrNull(cw, query)).resolves.toBeNull();
   });
 });
