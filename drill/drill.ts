@@ -11,6 +11,7 @@ import { signSlackRequest } from '../functions/shared/slack-signature';
 import { toRuntimeTargets, type EnvironmentConfig } from '../stacks/config';
 import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type SynthesizedCutover } from './definition';
 import { lambdaContext, loadStepHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
+import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
 import { SimulatedWorld, WORLD_SLACK } from './world';
@@ -69,7 +70,8 @@ export class Drill {
     // Every SNS message reaches the real Slack notifier, as the topic subscription does on AWS.
     world.onPublish = ({ subject, raw }) => {
       const event = snsEvent(subject, raw);
-      this.inBackground(this.clock.hold(() => this.slackNotifier(event, lambdaContext('dr-cutover-slack-notifier'))));
+      const invocation = { executionId: null, state: null, step: 'slack-notifier', functionName: 'dr-cutover-slack-notifier' };
+      this.inBackground(this.clock.hold(() => withinInvocation(invocation, () => this.slackNotifier(event, lambdaContext(invocation.functionName)))));
       this.answerApproval(raw);
     };
   }
@@ -124,7 +126,8 @@ export class Drill {
             body: rawBody,
             isBase64Encoded: false,
           } as unknown as LambdaFunctionURLEvent;
-          const result = (await this.approvalCallback(event, lambdaContext('dr-cutover-approval-callback'))) as { statusCode: number; body?: string };
+          const invocation = { executionId: null, state: null, step: 'approval-callback', functionName: 'dr-cutover-approval-callback' };
+          const result = (await withinInvocation(invocation, () => this.approvalCallback(event, lambdaContext(invocation.functionName)))) as { statusCode: number; body?: string };
           this.clicks.push({ decision, slackUserId, statusCode: result.statusCode, body: result.body ?? '' });
         }),
       );

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allStates, type SynthesizedCutover } from './definition';
+import { withinInvocation } from './invocation';
 
 export type StepHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -137,6 +138,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const handlers: NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']> = {};
   const executionName = options.executionName ?? `local-${Date.now()}`;
   const taskToken = `local-task-token-${executionName}`;
+  const executionId = `arn:aws:states:local:000000000000:execution:dr-cutover:${executionName}`;
   for (const [state, step] of Object.entries(cutover.taskSteps)) {
     const handler = await load(step);
     const waits = cutover.waitForTaskToken.includes(state);
@@ -147,8 +149,9 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       taskCalls.push(call);
       try {
         const lambda = cutover.stepLambdas[step];
+        const functionName = `dr-cutover-${step}`;
         const invoke = () => {
-          const run = handler(event, lambdaContext(`dr-cutover-${step}`));
+          const run = withinInvocation({ executionId, state, step, functionName }, () => handler(event, lambdaContext(functionName)));
           return lambda ? withinLambdaTimeout(run, lambda) : run;
         };
         const returned = await (options.clock ? options.clock.hold(invoke) : invoke());
@@ -176,7 +179,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides, retryIntervalOverrides },
     context: {
       Execution: {
-        Id: `arn:aws:states:local:000000000000:execution:dr-cutover:${executionName}`,
+        Id: executionId,
         Name: executionName,
       },
       // aws-local-stepfunctions has no task tokens: one per execution is enough (there is one gate).
