@@ -1,6 +1,10 @@
 import https from 'node:https';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { KubeApiStandIn, mergePatch, type StandInEndpoint } from '../../drill/kube-api-server';
+import { KubeApiStandIn, mergePatch, type StandInEndpoint } from '../../drill/kube';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { SimulatedWorld, WORLD_ACCOUNT, WORLD_CREDENTIALS } from '../../drill/world';
+import { toRuntimeTargets, type EnvironmentConfig } from '../../stacks/config';
+import { testConfig } from '../support/config';
 import { encodeEksToken, makeKubeApis, mintEksToken, presignGetCallerIdentity, type KubeApis } from '../../functions/shared/eks';
 
 const CLUSTER = 'portforge-dr-cluster';
@@ -245,9 +249,20 @@ describe('KubeApiStandIn', () => {
     standIn = new KubeApiStandIn({
       now: () => now,
       rbac: {
-        configmaps: { verbs: ['get', 'patch'], resourceNames: ['auth-config'] },
-        deployments: { verbs: ['get', 'patch'], resourceNames: ['auth'] },
+        roles: [
+          {
+            kind: 'Role',
+            name: 'dr-cutover-auth',
+            namespace: NS,
+            rules: [
+              { apiGroups: [''], resources: ['configmaps'], resourceNames: ['auth-config'], verbs: ['get', 'patch'] },
+              { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['auth'], verbs: ['get', 'patch'] },
+            ],
+          },
+        ],
+        bindings: [{ name: 'dr-cutover-auth', namespace: NS, subjects: [{ kind: 'Group', name: 'dr-cutover' }], roleRef: { kind: 'Role', name: 'dr-cutover-auth' } }],
       },
+      identity: { username: 'dr-cutover', groups: ['dr-cutover'] },
     });
     standIn.seedConfigMap(NS, 'auth-config', {});
     standIn.seedConfigMap(NS, 'other-config', {});
@@ -259,5 +274,68 @@ describe('KubeApiStandIn', () => {
       code: 403,
       body: expect.stringContaining('"reason":"Forbidden"') as string,
     });
+  });
+});
+
+/**
+ * The drill cluster's RBAC as Kubernetes evaluates the shipped manifest (k8s/auth-cutover-rbac.yaml):
+ * the Role grants only in its own namespace, and only to the subjects its RoleBinding names; the
+ * caller's groups are the ones the EKS access entry maps the cutover role to (config `eks.kubernetesGroup`).
+ */
+describe("the drill cluster's RBAC (namespaced Role, RoleBinding to the access entry's group)", () => {
+  const certificateArn = `arn:aws:acm:ap-northeast-1:${WORLD_ACCOUNT}:certificate/x`;
+
+  async function worldApis(config: EnvironmentConfig): Promise<{ world: SimulatedWorld; apis: KubeApis }> {
+    const world = new SimulatedWorld(config, toRuntimeTargets(config, certificateArn));
+    await world.start();
+    const described = await new EKSClient({ region: config.standbyRegion }).send(new DescribeClusterCommand({ name: config.eks.clusterName }));
+    const token = await mintEksToken({ clusterName: config.eks.clusterName, region: config.standbyRegion, credentials: WORLD_CREDENTIALS });
+    const apis = makeKubeApis({ endpoint: described.cluster?.endpoint ?? '', caData: described.cluster?.certificateAuthority?.data ?? '', token });
+    return { world, apis };
+  }
+
+  it('refuses a patch of the Auth ConfigMap in another namespace with 403 Forbidden (a Role grants only in its namespace)', async () => {
+    const config = testConfig('prod');
+    const { world, apis } = await worldApis(config);
+    try {
+      world.kube.seedConfigMap('other-team', config.eks.configMapName, { AWS_REGION: 'ap-northeast-2' });
+      const refused = apis.core.patchNamespacedConfigMap(
+        { name: config.eks.configMapName, namespace: 'other-team', body: { data: { AWS_REGION: 'ap-northeast-1' } } },
+        MERGE(),
+      );
+      await expect(refused).rejects.toMatchObject({ code: 403 });
+      const body = JSON.parse(((await refused.catch((e: unknown) => e)) as { body: string }).body) as { kind: string; reason: string; message: string; code: number };
+      expect(body).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+      expect(body.message).toMatch(
+        new RegExp(`^configmaps "${config.eks.configMapName}" is forbidden: User "[^"]+" cannot patch resource "configmaps" in API group "" in the namespace "other-team"$`),
+      );
+      expect(world.kube.configMap('other-team', config.eks.configMapName)?.data?.AWS_REGION).toBe('ap-northeast-2');
+      // The same patch in the Role's own namespace is allowed.
+      await expect(
+        apis.core.patchNamespacedConfigMap({ name: config.eks.configMapName, namespace: config.eks.namespace, body: { data: { LOG_LEVEL: 'info' } } }, MERGE()),
+      ).resolves.toBeDefined();
+    } finally {
+      await world.stop();
+    }
+  });
+
+  it('refuses the cutover role when its access entry maps it to a group the RoleBinding does not name', async () => {
+    const config = testConfig('prod', { eks: { kubernetesGroup: 'platform-operators' } });
+    const { world, apis } = await worldApis(config);
+    try {
+      const refused = apis.core.patchNamespacedConfigMap(
+        { name: config.eks.configMapName, namespace: config.eks.namespace, body: { data: { AWS_REGION: 'ap-northeast-1' } } },
+        MERGE(),
+      );
+      await expect(refused).rejects.toMatchObject({ code: 403 });
+      const body = JSON.parse(((await refused.catch((e: unknown) => e)) as { body: string }).body) as { message: string };
+      expect(body.message).toMatch(
+        new RegExp(`^configmaps "${config.eks.configMapName}" is forbidden: User "[^"]+" cannot patch resource "configmaps" in API group "" in the namespace "${config.eks.namespace}"$`),
+      );
+      await expect(apis.apps.readNamespacedDeployment({ name: config.eks.deploymentName, namespace: config.eks.namespace })).rejects.toMatchObject({ code: 403 });
+      expect(world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data?.AWS_REGION).toBe(config.primaryRegion);
+    } finally {
+      await world.stop();
+    }
   });
 });

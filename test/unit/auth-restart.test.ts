@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KubeApiStandIn, type StandInEndpoint } from '../../drill/kube-api-server';
+import { KubeApiStandIn, type StandInEndpoint } from '../../drill/kube';
 import { handler } from '../../functions/restart-auth-deployment';
 import {
   CONFIG_HASH_ANNOTATION,

@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KubeApiStandIn, type StandInEndpoint } from '../../drill/kube-api-server';
+import { KubeApiStandIn, type StandInEndpoint } from '../../drill/kube';
 import { handler } from '../../functions/check-auth-rollout';
 import { checkAuthRollout, rolloutState, type CheckAuthRolloutInput } from '../../functions/check-auth-rollout/logic';
 import { restartAuthDeployment } from '../../functions/restart-auth-deployment/logic';

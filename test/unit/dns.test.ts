@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { SimulatedHostedZone } from '../../drill/route53-zone';
+import { SimulatedHostedZone } from '../../drill/world/route53-zone';
 import { handler as checkHandler } from '../../functions/check-dns-change';
 import { checkDnsChange } from '../../functions/check-dns-change/logic';
 import type { DnsZoneTarget } from '../../functions/shared/contracts';

@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { createHash, createHmac } from 'node:crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KubeApiStandIn } from '../../drill/kube-api-server';
+import { KubeApiStandIn } from '../../drill/kube';
 import { setClock } from '../../functions/shared/clock';
 import {
   describeClusterAccess,

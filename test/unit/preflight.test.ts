@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SimulatedHostedZone } from '../../drill/route53-zone';
+import { SimulatedHostedZone } from '../../drill/world/route53-zone';
 import { preflight, type PreflightInput } from '../../functions/preflight/logic';
 import { handler } from '../../functions/preflight/index';
 import { setClock, type Clock } from '../../functions/shared/clock';

@@ -1,5 +1,5 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { SimulatedHostedZone } from '../../drill/route53-zone';
+import { SimulatedHostedZone } from '../../drill/world/route53-zone';
 
 /** The drill's Route 53 hosted zone follows Route 53's documented record-set rules. */
 const SEOUL = { DNSName: 'seoul-alb.example.com.', HostedZoneId: 'ZSEOUL', EvaluateTargetHealth: true };

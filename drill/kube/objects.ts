@@ -1,114 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
-import { generate } from 'selfsigned';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
- * A real HTTPS Kubernetes API stand-in for tests and the local drill.
- *
- * It serves GET and PATCH (JSON merge patch only) for ConfigMaps and Deployments, checks the
- * EKS bearer token the way the cluster's authenticator would (aws-iam-authenticator's token
- * verifier: shape, presigned STS URL, `x-k8s-aws-id` signed, age; and optionally the signature for
- * one cluster, as STS checks it),
- * models a Deployment rollout on an injectable time source, injects faults, and records every
- * request (method, path, content type, status; never the token).
+ * The Kubernetes objects the stand-in serves: ConfigMaps and Deployments, JSON merge patches
+ * (RFC 7396) with resourceVersion preconditions, and a Deployment rollout modelled on an
+ * injectable time source.
  */
 
-// ---- the token format, as aws-iam-authenticator defines it (pkg/token/token.go) ---------------
-
-/** `v1Prefix`: a token is this prefix plus the presigned URL in base64url without padding (RawURLEncoding). */
-const TOKEN_PREFIX = 'k8s-aws-v1.';
-/** `clusterIDHeader`: the signed header that binds a token to one cluster. */
-const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
-/** `maxTokenLenBytes`: longer tokens are refused before decoding. */
-const MAX_TOKEN_BYTES = 4096;
-/**
- * `requestPresignParam`: clients set X-Amz-Expires to 60 "for legacy reasons"; authenticator servers
- * up to 0.3.0 refuse a value outside 0–60, later ones ignore it (the URL is valid for 15 minutes).
- */
-const MAX_PRESIGN_EXPIRES_SECONDS = 60;
-
-// ---- types --------------------------------------------------------------------
-
-type Json = string | number | boolean | null | Json[] | JsonObject;
-interface JsonObject {
+export type Json = string | number | boolean | null | Json[] | JsonObject;
+export interface JsonObject {
   [key: string]: Json;
 }
 
 export type RolloutOutcome = 'complete' | 'progress-deadline-exceeded';
-
-export interface StaticCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface KubeApiStandInOptions {
-  /** Time source in ms since the epoch (default Date.now); the drill passes its simulated clock. */
-  now?: () => number;
-  /** How long a rollout takes after a pod-template change (default 500 ms of `now()` time). */
-  rolloutDelayMs?: number;
-  /** What rollouts started from now on end in (default 'complete'). */
-  rolloutOutcome?: RolloutOutcome;
-  /** Tokens older than this are refused, as the EKS authenticator does (default 15 minutes). */
-  tokenMaxAgeMs?: number;
-  /**
-   * Check the token is bound to this cluster: recompute the presigned URL's signature with these
-   * credentials and `x-k8s-aws-id: <clusterName>` and compare. Without it only the shape is checked.
-   */
-  expectedCluster?: { clusterName: string; credentials: StaticCredentials };
-  /** Emulated RBAC: when set, only these verbs on these resource names are allowed; anything else is 403. */
-  rbac?: { configmaps?: RbacRule; deployments?: RbacRule };
-  /**
-   * How long after a spec change the Deployment controller observes the new generation (default 0).
-   * Until then the status is the one the controller last wrote: the old `observedGeneration` and
-   * the old conditions, including a `Progressing` condition with reason ProgressDeadlineExceeded
-   * left by an earlier stuck rollout.
-   */
-  observeDelayMs?: number;
-}
-
-export interface RbacRule {
-  verbs: Array<'get' | 'patch'>;
-  resourceNames: string[];
-}
-
-export interface RequestLogEntry {
-  method: string;
-  /** Path without the query string. */
-  path: string;
-  contentType: string | undefined;
-  status: number;
-}
-
-export interface FaultFilter {
-  method?: string;
-  /** Exact path, or a pattern tested against the path. */
-  path?: string | RegExp;
-}
 
 export interface SeedDeploymentOptions {
   replicas?: number;
   /** Pod template annotations. */
   annotations?: Record<string, string>;
   progressDeadlineSeconds?: number;
-}
-
-export interface StandInEndpoint {
-  /** `https://127.0.0.1:<port>` */
-  endpoint: string;
-  /** Base64 of the CA PEM, as EKS DescribeCluster returns `certificateAuthority.data`. */
-  caData: string;
-}
-
-interface Fault extends FaultFilter {
-  remaining: number;
-  status: number;
 }
 
 interface Rollout {
@@ -124,7 +34,7 @@ interface StoredDeployment {
   unobserved?: { status: Json; until: number };
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
@@ -135,89 +45,37 @@ class HttpError extends Error {
   }
 }
 
-const MUTATING = new Set(['PATCH', 'PUT', 'POST', 'DELETE']);
+/** Asked before an object is read or patched; throws HttpError 403 to refuse. */
+export type Authorize = (resource: 'configmaps' | 'deployments', method: string, namespace: string, name: string) => void;
+
+export interface ObjectStoreOptions {
+  now: () => number;
+  rolloutDelayMs: number;
+  rolloutOutcome: RolloutOutcome;
+  observeDelayMs: number;
+}
+
 const MERGE_PATCH = 'application/merge-patch+json';
-const REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  409: 'Conflict',
-  415: 'UnsupportedMediaType',
-  422: 'Invalid',
-  429: 'TooManyRequests',
-  500: 'InternalError',
-  503: 'ServiceUnavailable',
-};
 
 const CONFIGMAP_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/;
 const DEPLOYMENT_PATH = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/;
 
-// ---- the stand-in -------------------------------------------------------------
-
-export class KubeApiStandIn {
+export class KubeObjectStore {
   private readonly now: () => number;
   private readonly rolloutDelayMs: number;
-  private readonly tokenMaxAgeMs: number;
   private rolloutOutcome: RolloutOutcome;
-  /** See KubeApiStandInOptions.observeDelayMs; scenarios may change it. */
+  /** How long after a spec change the Deployment controller observes the new generation. */
   observeDelayMs: number;
   private readonly configMaps = new Map<string, JsonObject>();
   private readonly deployments = new Map<string, StoredDeployment>();
-  private readonly faults: Fault[] = [];
-  private readonly log: RequestLogEntry[] = [];
-  private readonly authFailureLog: string[] = [];
-  private server: https.Server | undefined;
   private resourceVersion = 100;
 
-  constructor(private readonly options: KubeApiStandInOptions = {}) {
-    this.now = options.now ?? Date.now;
-    this.rolloutDelayMs = options.rolloutDelayMs ?? 500;
-    this.tokenMaxAgeMs = options.tokenMaxAgeMs ?? 15 * 60_000;
-    this.rolloutOutcome = options.rolloutOutcome ?? 'complete';
-    this.observeDelayMs = options.observeDelayMs ?? 0;
+  constructor(options: ObjectStoreOptions) {
+    this.now = options.now;
+    this.rolloutDelayMs = options.rolloutDelayMs;
+    this.rolloutOutcome = options.rolloutOutcome;
+    this.observeDelayMs = options.observeDelayMs;
   }
-
-  // ---- lifecycle ----
-
-  /** Generates a fresh self-signed certificate and listens on 127.0.0.1 on a free port. */
-  async start(): Promise<StandInEndpoint> {
-    if (this.server) throw new Error('KubeApiStandIn already started');
-    const pems = await generate([{ name: 'commonName', value: 'kube-apiserver-stand-in' }], {
-      keyType: 'ec',
-      algorithm: 'sha256',
-      notAfterDate: new Date(Date.now() + 24 * 3600_000),
-      extensions: [
-        { name: 'basicConstraints', cA: true },
-        { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
-      ],
-    });
-    const server = https.createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        this.respond(req, res, statusBody(500, 'InternalError', error instanceof Error ? error.message : 'internal error'));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    const { port } = server.address() as AddressInfo;
-    return { endpoint: `https://127.0.0.1:${port}`, caData: Buffer.from(pems.cert, 'utf8').toString('base64') };
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  // ---- seeding and accessors ----
 
   seedConfigMap(namespace: string, name: string, data: Record<string, string>): void {
     this.configMaps.set(key(namespace, name), {
@@ -293,67 +151,16 @@ export class KubeApiStandIn {
     }
   }
 
-  /** Drops every pending injected fault. */
-  clearFaults(): void {
-    this.faults.length = 0;
-  }
 
-  /** Every request so far (never the token). */
-  get requests(): readonly RequestLogEntry[] {
-    return this.log.map((entry) => ({ ...entry }));
-  }
-
-  /** Requests with a mutating method (PATCH/PUT/POST/DELETE), whatever their answer. */
-  mutatingRequests(): RequestLogEntry[] {
-    return this.log.filter((entry) => MUTATING.has(entry.method)).map((entry) => ({ ...entry }));
-  }
-
-  /** Why each refused token was refused (for test diagnostics; never the token itself). */
-  get authFailures(): readonly string[] {
-    return [...this.authFailureLog];
-  }
-
-  clearRequests(): void {
-    this.log.length = 0;
-    this.authFailureLog.length = 0;
-  }
-
-  /** The next `count` matching requests answer `status` with a Kubernetes Status body, changing nothing. */
-  failNext(count: number, status: number, filter: FaultFilter = {}): void {
-    this.faults.push({ ...filter, remaining: count, status });
-  }
-
-  // ---- request handling ----
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const path = new URL(req.url ?? '/', 'https://stand-in').pathname;
-    const body = await readBody(req);
-
-    const fault = this.takeFault(method, path);
-    if (fault) {
-      this.respond(req, res, statusBody(fault.status, REASONS[fault.status] ?? 'Failure', `injected fault ${fault.status}`));
-      return;
-    }
-    const authFailure = await this.checkToken(req.headers.authorization);
-    if (authFailure !== undefined) {
-      this.authFailureLog.push(authFailure);
-      this.respond(req, res, statusBody(401, 'Unauthorized', 'Unauthorized'));
-      return;
-    }
-    try {
-      this.respond(req, res, { status: 200, body: this.route(method, path, req.headers['content-type'], body) });
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      this.respond(req, res, statusBody(error.status, error.reason, error.message, error.details));
-    }
-  }
-
-  private route(method: string, path: string, contentType: string | undefined, body: string): JsonObject {
+  /**
+   * Serves GET and PATCH (JSON merge patch only) of a ConfigMap or Deployment path. `authorize` is
+   * asked first (RBAC), with the resource, the verb's method, the namespace and the name.
+   */
+  serve(method: string, path: string, contentType: string | undefined, body: string, authorize: Authorize): JsonObject {
     const cm = CONFIGMAP_PATH.exec(path);
     if (cm) {
       const [namespace, name] = [decodeURIComponent(cm[1] ?? ''), decodeURIComponent(cm[2] ?? '')];
-      this.authorize('configmaps', method, namespace, name);
+      authorize('configmaps', method, namespace, name);
       const current = this.configMaps.get(key(namespace, name));
       if (!current) throw notFound('configmaps', name);
       if (method === 'GET') return clone(current) as JsonObject;
@@ -373,7 +180,7 @@ export class KubeApiStandIn {
     const dep = DEPLOYMENT_PATH.exec(path);
     if (dep) {
       const [namespace, name] = [decodeURIComponent(dep[1] ?? ''), decodeURIComponent(dep[2] ?? '')];
-      this.authorize('deployments', method, namespace, name);
+      authorize('deployments', method, namespace, name);
       const stored = this.deployments.get(key(namespace, name));
       if (!stored) throw notFound('deployments', name, 'apps');
       if (method === 'GET') return this.materialize(stored);
@@ -410,108 +217,6 @@ export class KubeApiStandIn {
 
     throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
   }
-
-  private authorize(resource: 'configmaps' | 'deployments', method: string, namespace: string, name: string): void {
-    const rbac = this.options.rbac;
-    if (!rbac) return;
-    const verb = method === 'GET' ? 'get' : method === 'PATCH' ? 'patch' : method.toLowerCase();
-    const rule = rbac[resource];
-    const allowed = rule !== undefined && (rule.verbs as string[]).includes(verb) && rule.resourceNames.includes(name);
-    if (!allowed) {
-      const group = resource === 'deployments' ? 'apps' : '';
-      throw new HttpError(
-        403,
-        'Forbidden',
-        `${resource} "${name}" is forbidden: User "dr-cutover" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`,
-        { name, group, kind: resource },
-      );
-    }
-  }
-
-  /** Returns why the token is refused, or undefined when it is accepted. Never includes the token. */
-  private async checkToken(header: string | undefined): Promise<string | undefined> {
-    const match = /^Bearer (\S+)$/.exec(header ?? '');
-    if (!match?.[1]) return 'missing bearer token';
-    const token = match[1];
-    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) return 'token is too long';
-    const body = token.startsWith(TOKEN_PREFIX) ? token.slice(TOKEN_PREFIX.length) : '';
-    // RawURLEncoding: the URL-safe alphabet and no padding.
-    if (!/^[A-Za-z0-9_-]+$/.test(body)) return 'not a k8s-aws-v1 token (base64url, no padding)';
-    const decoded = Buffer.from(body, 'base64url').toString('utf8');
-    let url: URL;
-    try {
-      url = new URL(decoded);
-    } catch {
-      return 'token does not wrap a URL';
-    }
-    if (url.protocol !== 'https:' || !/^sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/.test(url.hostname) || url.pathname !== '/') {
-      return 'token URL is not an STS endpoint';
-    }
-    const q = url.searchParams;
-    if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return 'token URL is not GetCallerIdentity';
-    if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return 'token URL is not SigV4-presigned';
-    const expires = Number(q.get('X-Amz-Expires') ?? '');
-    if (!Number.isInteger(expires) || expires < 0 || expires > MAX_PRESIGN_EXPIRES_SECONDS) return 'token URL X-Amz-Expires must be 0 to 60';
-    const signedHeaders = (q.get('X-Amz-SignedHeaders') ?? '').split(';');
-    if (!signedHeaders.includes(CLUSTER_ID_HEADER) || !signedHeaders.includes('host')) {
-      return `token URL must sign host and ${CLUSTER_ID_HEADER}`;
-    }
-    const signature = q.get('X-Amz-Signature') ?? '';
-    if (!/^[0-9a-f]{64}$/.test(signature)) return 'token URL has no signature';
-    const credential = (q.get('X-Amz-Credential') ?? '').split('/');
-    const [accessKeyId, , region, service, terminator] = credential;
-    if (credential.length !== 5 || !accessKeyId || !region || service !== 'sts' || terminator !== 'aws4_request') {
-      return 'token URL has a malformed credential scope';
-    }
-    const signedAt = parseAmzDate(q.get('X-Amz-Date') ?? '');
-    if (signedAt === undefined) return 'token URL has a malformed X-Amz-Date';
-    const age = this.now() - signedAt.getTime();
-    if (age > this.tokenMaxAgeMs) return 'token expired';
-    if (age < -5 * 60_000) return 'token signed in the future';
-
-    const expected = this.options.expectedCluster;
-    if (expected) {
-      if (accessKeyId !== expected.credentials.accessKeyId) return 'token signed by an unknown access key';
-      // The authenticator forwards the presigned request to STS with `x-k8s-aws-id: <its cluster>`;
-      // STS recomputes the SigV4 signature over what it receives (SigV4 reference, "Authenticating
-      // requests: using query parameters").
-      const received = new HttpRequest({
-        method: 'GET',
-        protocol: 'https:',
-        hostname: url.hostname,
-        path: '/',
-        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
-        headers: { host: url.hostname, [CLUSTER_ID_HEADER]: expected.clusterName },
-      });
-      const signer = new SignatureV4({ credentials: expected.credentials, region, service: 'sts', sha256: Sha256 });
-      const resigned = await signer.presign(received, { expiresIn: expires, signingDate: signedAt });
-      if (resigned.query?.['X-Amz-Signature'] !== signature) {
-        return `token signature does not match cluster ${expected.clusterName}`;
-      }
-    }
-    return undefined;
-  }
-
-  private takeFault(method: string, path: string): Fault | undefined {
-    const fault = this.faults.find(
-      (f) =>
-        f.remaining > 0 &&
-        (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
-    );
-    if (fault) fault.remaining -= 1;
-    return fault;
-  }
-
-  private respond(req: IncomingMessage, res: ServerResponse, answer: { status: number; body: JsonObject }): void {
-    const path = new URL(req.url ?? '/', 'https://stand-in').pathname;
-    this.log.push({ method: (req.method ?? 'GET').toUpperCase(), path, contentType: req.headers['content-type'], status: answer.status });
-    const payload = JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-    res.end(payload);
-  }
-
-  // ---- object model ----
 
   private newMetadata(namespace: string, name: string): JsonObject {
     return {
@@ -597,12 +302,6 @@ function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-function statusBody(status: number, reason: string, message: string, details?: JsonObject): { status: number; body: JsonObject } {
-  const body: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: status };
-  if (details) body.details = details;
-  return { status, body };
-}
-
 function notFound(kind: string, name: string, group?: string): HttpError {
   return new HttpError(404, 'NotFound', `${kind}${group ? `.${group}` : ''} "${name}" not found`, {
     name,
@@ -613,15 +312,6 @@ function notFound(kind: string, name: string, group?: string): HttpError {
 
 function methodNotAllowed(method: string): HttpError {
   return new HttpError(405, 'MethodNotAllowed', `the stand-in does not support ${method} on this resource`);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function parsePatch(contentType: string | undefined, body: string): JsonObject {
@@ -706,7 +396,7 @@ export function mergePatch(target: Json | undefined, patch: Json): Json {
   return result;
 }
 
-function isObject(value: unknown): value is JsonObject {
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -753,11 +443,4 @@ function setPath(object: JsonObject, path: string[], value: Json): void {
 function numberAt(object: JsonObject, path: string[]): number {
   const value = getPath(object, path);
   return typeof value === 'number' ? value : 0;
-}
-
-function parseAmzDate(value: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
 }

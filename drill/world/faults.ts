@@ -1,0 +1,58 @@
+/**
+ * The call log and the fault machinery: every AWS command the world answers is recorded, and a
+ * scheduled fault can answer it instead of the world (an error, a hang, another answer).
+ */
+
+/** Commands that change the world. A dry run must send none of them (I2). */
+export const MUTATING_COMMANDS = new Set([
+  'PromoteReadReplicaCommand',
+  'UpdateDistributionCommand',
+  'ChangeResourceRecordSetsCommand',
+  'PutItemCommand',
+  'DeleteItemCommand',
+]);
+
+export interface AwsCall {
+  command: string;
+  input: unknown;
+  /** The Region of the client that sent it. */
+  region: string;
+}
+
+export interface Fault {
+  remaining: number;
+  /** Applies only once the command has been called this many times. */
+  after: number;
+  answer: (input: unknown) => unknown;
+}
+
+/** Faults: command name → what its next calls do instead of answering; counts every call. */
+export class FaultSchedule {
+  private readonly faults = new Map<string, Fault[]>();
+  private readonly callCounts = new Map<string, number>();
+
+  add(command: string, fault: Fault): void {
+    this.faults.set(command, [...(this.faults.get(command) ?? []), fault]);
+  }
+
+  /** Counts a call of `command` and returns the fault that answers it, if one is due. */
+  take(command: string): Fault | undefined {
+    const seen = this.callCounts.get(command) ?? 0;
+    this.callCounts.set(command, seen + 1);
+    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after);
+    if (fault) fault.remaining -= 1;
+    return fault;
+  }
+
+  clear(): void {
+    this.faults.clear();
+  }
+}
+
+export function mutatingCalls(calls: readonly AwsCall[]): AwsCall[] {
+  return calls.filter((c) => MUTATING_COMMANDS.has(c.command));
+}
+
+export function callsOf(calls: readonly AwsCall[], command: string): AwsCall[] {
+  return calls.filter((c) => c.command === command);
+}
