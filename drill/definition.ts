@@ -48,8 +48,11 @@ function resolveIntrinsics(value: Json, template: CfnTemplate, region: string): 
     if (ref === 'AWS::Region') return region;
     if (ref === 'AWS::AccountId') return LOCAL_ACCOUNT;
     if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
-    const type = template.Resources[ref]?.Type;
-    return type === 'AWS::SNS::Topic' ? localArn(ref, template, region) : ref;
+    const resource = template.Resources[ref];
+    // CloudFormation, AWS::DynamoDB::Table return values: Ref returns the table name (its TableName when the stack sets one).
+    const tableName = resource?.Type === 'AWS::DynamoDB::Table' ? resource.Properties?.TableName : undefined;
+    if (typeof tableName === 'string') return tableName;
+    return resource?.Type === 'AWS::SNS::Topic' ? localArn(ref, template, region) : ref;
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v, template, region)]));
 }
@@ -106,8 +109,13 @@ export interface SynthesizedCutover {
   waitForTaskToken: string[];
   /** Each step Lambda's configured timeout (seconds) and runtime, by its functions/ folder. */
   stepLambdas: Record<string, { timeoutSeconds: number; runtime: string }>;
-  /** Every step Lambda's environment, as deployed (resolved), merged. */
+  /** Every step Lambda's environment, as deployed (resolved), merged: for looking up a name, not for running a handler. */
   lambdaEnvironment: Record<string, string>;
+  /**
+   * Each Lambda's own environment, as deployed (resolved), by its functions/ folder: the state
+   * machine's steps and the stack's other functions (Slack notifier, approval callback, …).
+   */
+  stepEnvironments: Record<string, Record<string, string>>;
   /** The Region the state machine and its Lambdas are deployed in (the standby Region). */
   region: string;
 }
@@ -123,6 +131,7 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
   const stepByFunctionArn = new Map<string, string>();
   const lambdaEnvironment: Record<string, string> = {};
   const stepLambdas: SynthesizedCutover['stepLambdas'] = {};
+  const stepEnvironments: SynthesizedCutover['stepEnvironments'] = {};
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const env = resolveIntrinsics(resource.Properties?.Environment ?? null, template, region) as {
@@ -134,6 +143,7 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
       // CloudFormation's AWS::Lambda::Function Timeout defaults to 3 seconds.
       const { Timeout: timeout, Runtime: runtime } = resource.Properties ?? {};
       stepLambdas[step] = { timeoutSeconds: typeof timeout === 'number' ? timeout : 3, runtime: typeof runtime === 'string' ? runtime : '' };
+      stepEnvironments[step] = { ...env?.Variables };
     }
     Object.assign(lambdaEnvironment, env?.Variables ?? {});
   }
@@ -148,5 +158,5 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     taskSteps[name] = step;
     if (state.Resource?.endsWith('.waitForTaskToken')) waitForTaskToken.push(name);
   }
-  return { definition, taskSteps, waitForTaskToken, stepLambdas, lambdaEnvironment, region };
+  return { definition, taskSteps, waitForTaskToken, stepLambdas, lambdaEnvironment, stepEnvironments, region };
 }

@@ -10,7 +10,7 @@ import {
 import { signSlackRequest } from '../functions/shared/slack-signature';
 import { toRuntimeTargets, type EnvironmentConfig } from '../stacks/config';
 import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type SynthesizedCutover } from './definition';
-import { lambdaContext, loadStepHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
+import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
@@ -84,8 +84,9 @@ export class Drill {
     const config = options.config;
     const cutover = extractCutover(synthesizeTemplate(config), config.standbyRegion);
     await preloadHandlers(cutover);
-    const slackNotifier = await loadStepHandler('slack-notifier');
-    const approvalCallback = await loadStepHandler('approval-callback');
+    // Invoked beside the execution (SNS subscription, function URL), each with its own environment.
+    const slackNotifier = await loadLambdaHandler(cutover, 'slack-notifier');
+    const approvalCallback = await loadLambdaHandler(cutover, 'approval-callback');
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     world.idle = (pending) => clock.idle(pending);

@@ -1,4 +1,5 @@
 import './polyfills';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -61,21 +62,72 @@ export interface LocalRunOptions {
   onEvent?: (event: ExecutionEvent) => void;
 }
 
+/**
+ * Not given to the handlers: NODE_OPTIONS is the Lambda runtime's, CUTOVER_STEP the drill's marker, and the log
+ * level and service name stay the drill process's own (here one logger module serves every handler).
+ */
 const ENV_NOT_COPIED = new Set(['NODE_OPTIONS', 'CUTOVER_STEP', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL']);
 
-/** Gives this process the deployed Lambda environment, so handlers read the same settings they would on AWS. */
-export function applyLambdaEnvironment(cutover: SynthesizedCutover): void {
-  // The Lambda runtime sets the Region the function runs in.
-  process.env.AWS_REGION = cutover.region;
-  for (const [key, value] of Object.entries(cutover.lambdaEnvironment)) {
-    if (!ENV_NOT_COPIED.has(key)) process.env[key] = value;
-  }
+/** The environment of the Lambda whose handler is running, for the work it started (awaits, timers, callbacks). */
+const runningLambda = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+const environmentViews = new WeakSet<object>();
+
+/**
+ * Makes `process.env` read the running Lambda's own environment first: inside `inLambdaEnvironment`,
+ * a key that Lambda's environment sets reads its value; any other key (credentials, log level) reads
+ * the process's own. Writes go to the process's own environment.
+ *
+ * The environment follows the invocation's async context rather than being assigned to
+ * `process.env` before each invocation: Parallel branches run handlers concurrently in one process,
+ * and a handler reads its environment after the middleware's awaits, when another branch's Lambda
+ * may have started. With the context, each handler reads its own Lambda's values whatever runs beside it.
+ */
+function installEnvironmentView(): void {
+  if (environmentViews.has(process.env)) return;
+  const own = process.env;
+  const lambdaValue = (key: string | symbol): string | undefined => {
+    const env = runningLambda.getStore();
+    return env && typeof key === 'string' && Object.hasOwn(env, key) ? env[key] : undefined;
+  };
+  const view = new Proxy(own, {
+    get: (target, key): unknown => lambdaValue(key) ?? (Reflect.get(target, key) as unknown),
+    has: (target, key) => lambdaValue(key) !== undefined || Reflect.has(target, key),
+    ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(runningLambda.getStore() ?? {})])],
+    getOwnPropertyDescriptor: (target, key) => {
+      const value = lambdaValue(key);
+      return value === undefined ? Reflect.getOwnPropertyDescriptor(target, key) : { value, writable: true, enumerable: true, configurable: true };
+    },
+  });
+  environmentViews.add(view);
+  process.env = view;
 }
 
-/** Loads every step handler the definition binds, e.g. before a simulated clock is installed. */
+/** One Lambda's environment as deployed, plus the Region the Lambda runtime sets (AWS_REGION). */
+export function lambdaEnvironmentOf(cutover: SynthesizedCutover, step: string): Record<string, string> {
+  const deployed = cutover.stepEnvironments[step];
+  if (!deployed) throw new Error(`the synthesized stack has no Lambda for functions/${step}`);
+  const env: Record<string, string> = { AWS_REGION: cutover.region };
+  for (const [key, value] of Object.entries(deployed)) {
+    if (!ENV_NOT_COPIED.has(key)) env[key] = value;
+  }
+  return env;
+}
+
+/** Runs `work` (loading or invoking a handler) with that Lambda's own environment, as it runs on AWS. */
+export function inLambdaEnvironment<T>(cutover: SynthesizedCutover, step: string, work: () => T): T {
+  installEnvironmentView();
+  return runningLambda.run(lambdaEnvironmentOf(cutover, step), work);
+}
+
+/** A step's handler, loaded and invoked with its own Lambda's environment. */
+export async function loadLambdaHandler(cutover: SynthesizedCutover, step: string): Promise<StepHandler> {
+  const handler = await inLambdaEnvironment(cutover, step, () => loadStepHandler(step));
+  return (event, context) => inLambdaEnvironment(cutover, step, () => handler(event, context));
+}
+
+/** Loads every step handler the definition binds, e.g. before a simulated clock is installed. One at a time: each reads its own environment as it loads. */
 export async function preloadHandlers(cutover: SynthesizedCutover): Promise<void> {
-  applyLambdaEnvironment(cutover);
-  await Promise.all([...new Set(Object.values(cutover.taskSteps))].map(loadStepHandler));
+  for (const step of new Set(Object.values(cutover.taskSteps))) await loadLambdaHandler(cutover, step);
 }
 
 export async function loadStepHandler(step: string): Promise<StepHandler> {
@@ -132,8 +184,7 @@ function withinLambdaTimeout<T>(run: Promise<T>, lambda: { timeoutSeconds: numbe
  */
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const { cutover } = options;
-  applyLambdaEnvironment(cutover);
-  const load = options.loadHandler ?? loadStepHandler;
+  const load = options.loadHandler ?? ((step: string) => inLambdaEnvironment(cutover, step, () => loadStepHandler(step)));
   const taskCalls: TaskCall[] = [];
   const handlers: NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']> = {};
   const executionName = options.executionName ?? `local-${Date.now()}`;
@@ -151,7 +202,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
         const lambda = cutover.stepLambdas[step];
         const functionName = `dr-cutover-${step}`;
         const invoke = () => {
-          const run = withinInvocation({ executionId, state, step, functionName }, () => handler(event, lambdaContext(functionName)));
+          const run = withinInvocation({ executionId, state, step, functionName }, () => inLambdaEnvironment(cutover, step, () => handler(event, lambdaContext(functionName))));
           return lambda ? withinLambdaTimeout(run, lambda) : run;
         };
         const returned = await (options.clock ? options.clock.hold(invoke) : invoke());

@@ -6,35 +6,32 @@ import middy from '@middy/core';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { clock } from '../shared/clock';
-import { readEnv } from '../shared/env';
+import { perInvocationEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { cachedSecret, SecretIdSchema } from '../shared/secrets';
 import { ApproversSchema, handleSlackAction, type CallbackDeps, type CallbackResult, type SlackReply } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
 
-const env = readEnv(
-  z.object({
-    APPROVALS_TABLE_NAME: z.string().min(1),
-    /** The signing secret's name (or complete ARN). */
-    SLACK_SIGNING_SECRET_ID: SecretIdSchema,
-    APPROVERS: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'APPROVERS must be a JSON array of {slackUserId, name}' });
-          return z.NEVER;
-        }
-      })
-      .pipe(ApproversSchema),
-  }),
-);
+const EnvSchema = z.object({
+  APPROVALS_TABLE_NAME: z.string().min(1),
+  /** The signing secret's name. */
+  SLACK_SIGNING_SECRET_ID: SecretIdSchema,
+  APPROVERS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'APPROVERS must be a JSON array of {slackUserId, name}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ApproversSchema),
+});
 
-/** The signing secret, cached per container for a few minutes (a rotated secret is picked up). */
-const signingSecret = cachedSecret(new SecretsManagerClient(awsClientConfig()), env.SLACK_SIGNING_SECRET_ID);
-/** Secrets pasted in the console often end with a newline, which is not part of Slack's secret. */
-const getSigningSecret = async (): Promise<string> => (await signingSecret()).trim();
+const ddb = new DynamoDBClient(awsClientConfig());
+const sfn = new SFNClient(awsClientConfig());
+const secrets = new SecretsManagerClient(awsClientConfig());
 
 /** Slack's response_url: replaces the approval message's buttons with the decision. */
 async function respond(responseUrl: string, message: SlackReply): Promise<void> {
@@ -48,25 +45,30 @@ async function respond(responseUrl: string, message: SlackReply): Promise<void> 
   if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
 
-const deps: CallbackDeps = {
-  ddb: new DynamoDBClient(awsClientConfig()),
-  sfn: new SFNClient(awsClientConfig()),
-  table: env.APPROVALS_TABLE_NAME,
-  now: () => clock.now(),
-  getSigningSecret,
-  approvers: env.APPROVERS,
-  log: {
-    info: (message, attributes) => logger.info(message, attributes),
-    warn: (message, attributes) => logger.warn(message, attributes),
-    error: (message, attributes) => logger.error(message, attributes),
-  },
-  respond,
-};
+/** Built once per environment: the signing secret stays cached for a few minutes (a rotated secret is picked up). */
+const callbackDeps = perInvocationEnv(EnvSchema, (env): CallbackDeps => {
+  const signingSecret = cachedSecret(secrets, env.SLACK_SIGNING_SECRET_ID);
+  return {
+    ddb,
+    sfn,
+    table: env.APPROVALS_TABLE_NAME,
+    now: () => clock.now(),
+    // Secrets pasted in the console often end with a newline, which is not part of Slack's secret.
+    getSigningSecret: async () => (await signingSecret()).trim(),
+    approvers: env.APPROVERS,
+    log: {
+      info: (message, attributes) => logger.info(message, attributes),
+      warn: (message, attributes) => logger.warn(message, attributes),
+      error: (message, attributes) => logger.error(message, attributes),
+    },
+    respond,
+  };
+});
 
 /**
  * Lambda function URL (AuthType NONE): the Slack signature check inside is the authentication.
  * `logEvent: false` even if POWERTOOLS_LOGGER_LOG_EVENT is set: the event holds the signed body.
  */
-export const handler = middy((event: LambdaFunctionURLEvent, _context: Context): Promise<CallbackResult> => handleSlackAction(deps, event)).use(
+export const handler = middy((event: LambdaFunctionURLEvent, _context: Context): Promise<CallbackResult> => handleSlackAction(callbackDeps(), event)).use(
   injectLambdaContext(logger, { clearState: true, logEvent: false }),
 );

@@ -27,14 +27,13 @@ export function callTimeouts(lambdaTimeoutSeconds: number): CallTimeouts {
   return { connectionTimeoutMs: Math.min(3_000, Math.floor(requestTimeoutMs / 2)), requestTimeoutMs };
 }
 
-let lambdaTimeouts: CallTimeouts | undefined;
-
-/** This Lambda's call timeouts: its timeout is read from the environment once, failing fast. */
+/**
+ * This Lambda's call timeouts, from its timeout in the environment, failing fast. Read each time a
+ * client is built (at module load), never cached across modules: in one process that loads several
+ * Lambdas' handlers (the drill), each client gets its own Lambda's timeout.
+ */
 export function lambdaCallTimeouts(): CallTimeouts {
-  lambdaTimeouts ??= callTimeouts(
-    readEnv(z.object({ [LAMBDA_TIMEOUT_ENV]: z.coerce.number().int().min(1).max(900) }))[LAMBDA_TIMEOUT_ENV],
-  );
-  return lambdaTimeouts;
+  return callTimeouts(readEnv(z.object({ [LAMBDA_TIMEOUT_ENV]: z.coerce.number().int().min(1).max(900) }))[LAMBDA_TIMEOUT_ENV]);
 }
 
 /** The `requestHandler` options an AWS SDK v3 client builds its NodeHttpHandler from. */
