@@ -8,7 +8,11 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
   type AttributeDefinition,
+  type DeleteItemCommandOutput,
+  type PutItemCommandOutput,
+  type UpdateItemCommandOutput,
   type AttributeValue,
   type KeySchemaElement,
   type ServiceInputTypes,
@@ -182,6 +186,35 @@ export class LocalDynamoDb {
     return (await unstubbedSend.call(this.client, command)) as O;
   }
 
+  /**
+   * Sends a write as the caller made it and also returns the item before (PutItem, DeleteItem) or
+   * after (UpdateItem) it, from the same atomic request: when the caller did not ask for return
+   * values, the request asks for ALL_OLD (ALL_NEW for UpdateItem) and the caller's output is given
+   * back without them. What the world records as effects comes from here, not from parsing
+   * expressions. A failed condition rejects as `send` does.
+   */
+  async write(command: PutItemCommand): Promise<{ output: PutItemCommandOutput; before: Item | undefined; after: Item | undefined }>;
+  async write(command: DeleteItemCommand): Promise<{ output: DeleteItemCommandOutput; before: Item | undefined; after: undefined }>;
+  async write(command: UpdateItemCommand): Promise<{ output: UpdateItemCommandOutput; before: undefined; after: Item | undefined }>;
+  async write(
+    command: PutItemCommand | DeleteItemCommand | UpdateItemCommand,
+  ): Promise<{ output: PutItemCommandOutput | DeleteItemCommandOutput | UpdateItemCommandOutput; before: Item | undefined; after: Item | undefined }> {
+    const asked = command.input.ReturnValues;
+    if (command instanceof UpdateItemCommand) {
+      if (asked !== undefined && asked !== 'NONE' && asked !== 'ALL_NEW') return { output: await this.send(command), before: undefined, after: undefined };
+      const output = await this.send(new UpdateItemCommand({ ...command.input, ReturnValues: 'ALL_NEW' }));
+      return { output: asked === 'ALL_NEW' ? output : withoutAttributes(output), before: undefined, after: output.Attributes };
+    }
+    if (command instanceof PutItemCommand) {
+      if (asked !== undefined && asked !== 'NONE' && asked !== 'ALL_OLD') return { output: await this.send(command), before: undefined, after: undefined };
+      const output = await this.send(new PutItemCommand({ ...command.input, ReturnValues: 'ALL_OLD' }));
+      return { output: asked === 'ALL_OLD' ? output : withoutAttributes(output), before: output.Attributes, after: command.input.Item };
+    }
+    if (asked !== undefined && asked !== 'NONE' && asked !== 'ALL_OLD') return { output: await this.send(command), before: undefined, after: undefined };
+    const output = await this.send(new DeleteItemCommand({ ...command.input, ReturnValues: 'ALL_OLD' }));
+    return { output: asked === 'ALL_OLD' ? output : withoutAttributes(output), before: output.Attributes, after: undefined };
+  }
+
   /** One item, strongly consistent; undefined when absent. */
   async get(tableName: string, key: Item): Promise<Item | undefined> {
     const out = await this.send(new GetItemCommand({ TableName: this.table(tableName).tableName, Key: key, ConsistentRead: true }));
@@ -223,4 +256,9 @@ export class LocalDynamoDb {
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
   }
+}
+
+function withoutAttributes<T extends { Attributes?: Item }>(output: T): T {
+  const { Attributes: _attributes, ...rest } = output;
+  return rest as T;
 }

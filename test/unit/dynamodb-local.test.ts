@@ -143,6 +143,28 @@ describe('the local DynamoDB', () => {
   });
 });
 
+describe('observed writes (what the world records as effects)', () => {
+  const lockKey = { lockId: { S: 'prod' } };
+  it('returns the item before and after each write from the same request, and the caller only what it asked for', async () => {
+    const put = await local.write(new PutItemCommand({ TableName: LOCK_TABLE, Item: { ...lockKey, executionId: { S: ME } }, ConditionExpression: 'attribute_not_exists(lockId)' }));
+    expect(put).toEqual({ output: expect.not.objectContaining({ Attributes: expect.anything() }), before: undefined, after: { ...lockKey, executionId: { S: ME } } });
+    const again = await local.write(new PutItemCommand({ TableName: LOCK_TABLE, Item: { ...lockKey, executionId: { S: OTHER } }, ReturnValues: 'ALL_OLD' }));
+    expect(again.before).toEqual({ ...lockKey, executionId: { S: ME } });
+    expect(again.output.Attributes).toEqual({ ...lockKey, executionId: { S: ME } });
+    const update = await local.write(
+      new UpdateItemCommand({ TableName: LOCK_TABLE, Key: lockKey, UpdateExpression: 'SET reason = :r', ExpressionAttributeValues: { ':r': { S: 'drill' } } }),
+    );
+    expect(update.after).toEqual({ ...lockKey, executionId: { S: OTHER }, reason: { S: 'drill' } });
+    expect(update.output).not.toHaveProperty('Attributes');
+    const del = await local.write(new DeleteItemCommand({ TableName: LOCK_TABLE, Key: lockKey, ConditionExpression: 'executionId = :me', ExpressionAttributeValues: { ':me': { S: OTHER } } }));
+    expect(del.before).toMatchObject({ executionId: { S: OTHER } });
+    expect(del.output).not.toHaveProperty('Attributes');
+    await expect(local.write(new DeleteItemCommand({ TableName: LOCK_TABLE, Key: lockKey, ConditionExpression: 'attribute_exists(lockId)' }))).rejects.toBeInstanceOf(
+      ConditionalCheckFailedException,
+    );
+  });
+});
+
 describe('starting the local DynamoDB', () => {
   it('says so when started under fake timers (its tables become ACTIVE on a timer)', async () => {
     const clock = new SimClock(NOW);
