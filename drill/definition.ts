@@ -48,8 +48,11 @@ function resolveIntrinsics(value: Json, template: CfnTemplate, region: string): 
     if (ref === 'AWS::Region') return region;
     if (ref === 'AWS::AccountId') return LOCAL_ACCOUNT;
     if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
-    const type = template.Resources[ref]?.Type;
-    return type === 'AWS::SNS::Topic' ? localArn(ref, template, region) : ref;
+    const resource = template.Resources[ref];
+    if (resource?.Type === 'AWS::SNS::Topic') return localArn(ref, template, region);
+    // CloudFormation, AWS::DynamoDB::Table return values: Ref is the table name (TableName when given).
+    const tableName = resource?.Type === 'AWS::DynamoDB::Table' ? resource.Properties?.TableName : undefined;
+    return typeof tableName === 'string' ? tableName : ref;
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIntrinsics(v, template, region)]));
 }
