@@ -554,6 +554,15 @@ describe('Promote RDS replica: a dry run proves the role may promote', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
   });
 
+  it('names the replica by the ARN RDS writes (Region of the client, account of the role) when DescribeDBInstances gives none', async () => {
+    const { DBInstanceArn: _arn, ...withoutArn } = replica('available');
+    givenInstance(withoutArn);
+    givenLag(0);
+    const regional = { ...deps, rds: new RDSClient({ region: 'ap-northeast-1' }) };
+    await promoteReplica(regional, input({ dryRun: true }));
+    expect(simulations().map((s) => s.ResourceArns)).toEqual([[REPLICA_ARN]]);
+  });
+
   it('never simulates in a real run, nor for an instance already standalone', async () => {
     givenInstance(replica('available'));
     givenLag(0);
