@@ -4,7 +4,9 @@ import { clock } from '../shared/clock';
 import { readEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
-import { awsClientConfig } from '../shared/aws-client';
+import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
+import { IAMClient } from '../shared/iam-client';
+import { roleArnFromEnv } from '../shared/permissions';
 
 const env = readEnv(
   z.object({
@@ -18,6 +20,13 @@ const deps: LockDeps = {
   tableName: env.LOCK_TABLE_NAME,
   ttlSeconds: env.LOCK_TTL_SECONDS,
   now: () => clock.now(),
+  // The role ARN is read per invocation, and only by a dry run.
+  permissions: {
+    iam: new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs }),
+    get roleArn() {
+      return roleArnFromEnv();
+    },
+  },
 };
 
 export const handler = defineStep('Cutover lock', LockInputSchema, (input) =>

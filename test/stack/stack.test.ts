@@ -161,7 +161,7 @@ describe('the cutover stack', () => {
 
   it('lets each mutating step simulate only its own role\'s policy (iam:SimulatePrincipalPolicy on that role), and no other role', () => {
     const roles = template.findResources('AWS::IAM::Role');
-    const simulating = ['PromoteReplicaFunctionRole', 'SwitchCloudfrontFunctionRole', 'SwitchDnsRecordFunctionRole'];
+    const simulating = ['CutoverLockFunctionRole', 'PromoteReplicaFunctionRole', 'SwitchCloudfrontFunctionRole', 'SwitchDnsRecordFunctionRole'];
     for (const prefix of simulating) {
       const roleId = Object.keys(roles).find((id) => id.startsWith(prefix));
       const grants = statementsOf(prefix).filter((s) => actionsOf(s).includes('iam:SimulatePrincipalPolicy'));

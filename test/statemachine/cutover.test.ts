@@ -138,8 +138,11 @@ describe('the synthesized cutover state machine', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     const asked = simulations().map((s) => `${s.ActionNames.join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
+    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${process.env.LOCK_TABLE_NAME ?? ''}`;
     expect(asked.sort()).toEqual(
       [
+        `dynamodb:DeleteItem ${lockTable}`,
+        `dynamodb:PutItem ${lockTable}`,
         `cloudfront:UpdateDistribution arn:aws:cloudfront::123456789012:distribution/${config.cloudfront.distributionId}`,
         `cloudfront:UpdateDistribution arn:aws:cloudfront::123456789012:distribution/${config.cloudfront.distributionId}`,
         `rds:PromoteReadReplica arn:aws:rds:${config.standbyRegion}:123456789012:db:${config.rds.replicaInstanceId}`,
