@@ -155,12 +155,21 @@ export class IAMClient {
       body,
     });
     const signed = await this.signer.sign(request);
-    const response = await fetch(`https://${ENDPOINT_HOST}/`, {
-      method: 'POST',
-      headers: signed.headers,
-      body,
-      signal: AbortSignal.timeout(this.config.requestTimeoutMs ?? 10_000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`https://${ENDPOINT_HOST}/`, {
+        method: 'POST',
+        headers: signed.headers,
+        body,
+        signal: AbortSignal.timeout(this.config.requestTimeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      // A timeout (TimeoutError) or a broken connection: worth another try, like the SDK's own retries.
+      throw Object.assign(new Error(`IAM could not be reached: ${error instanceof Error ? error.message : String(error)}`, { cause: error }), {
+        name: error instanceof Error && error.name === 'TimeoutError' ? 'TimeoutError' : 'NetworkingError',
+        $retryable: {},
+      });
+    }
     const text = await response.text();
     if (!response.ok) {
       // Query API errors: <ErrorResponse><Error><Code>…</Code><Message>…</Message></Error></ErrorResponse>

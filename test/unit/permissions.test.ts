@@ -131,6 +131,17 @@ describe('the IAM client (Query API)', () => {
     });
   });
 
+  it('reports an unreachable IAM endpoint as a transient error, never as allowed', async () => {
+    iamMock.restore();
+    const fetchMock = jest.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('fetch failed'));
+    try {
+      const client = new IAMClient({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+      await expect(permissionBlockers({ iam: client, roleArn: ROLE_ARN }, [DNS_CALL])).rejects.toMatchObject({ name: 'AwsTransientError' });
+    } finally {
+      fetchMock.mockRestore();
+    }
+  });
+
   it('sends a SigV4-signed POST to the global endpoint and names IAM\'s errors by their Code', async () => {
     iamMock.restore();
     const fetchMock = jest.spyOn(globalThis, 'fetch').mockResolvedValue(
