@@ -177,6 +177,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     out(USAGE);
     return 0;
   }
+  if (args.list) {
+    out('Scenarios (npm start -- --scenario <name>):');
+    for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${(s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails').padEnd(9)} ${s.step}: ${s.description}`);
+    return 0;
+  }
   if (args['json-schema']) {
     out(JSON.stringify(drillResultJsonSchema(), null, 2));
     return 0;
@@ -184,11 +189,6 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   // With --json, stdout carries the result document alone: the progress and the text report go nowhere.
   const printDocument = out;
   if (args.json) out = () => undefined;
-  if (args.list) {
-    out('Scenarios (npm start -- --scenario <name>):');
-    for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${(s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails').padEnd(9)} ${s.step}: ${s.description}`);
-    return 0;
-  }
   const scenario = findScenario(args.scenario) as Scenario;
   const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);

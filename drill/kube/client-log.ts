@@ -7,11 +7,13 @@ import { currentInvocation } from '../invocation';
  * The stand-in is a real HTTPS server, so its request handler runs in the server's async context,
  * not the caller's: it cannot tell which step sent a request. The caller side can. The product's
  * @kubernetes/client-node sends every request through undici's fetch, and undici publishes each
- * request it creates on the `undici:request:create` diagnostics channel synchronously, inside the
- * dispatch the caller's fetch started, so within the caller's async context (undici docs,
- * "Diagnostics Channel": request:create, request:headers, request:error). The request object then
- * identifies the later `headers` (the status) and `error` messages, which arrive from the socket.
- * Only requests to the stand-in's origin are recorded.
+ * request it creates on the `undici:request:create` diagnostics channel (undici docs, "Diagnostics
+ * Channel": request:create, request:headers, request:error) from the dispatch the caller's fetch
+ * started. Node calls a channel's subscribers synchronously in `publish` (Node.js docs,
+ * diagnostics_channel), so the subscriber runs in the caller's async context and sees its
+ * invocation. The same request object (undici's public view of it) comes with the later `headers`
+ * (the status) and `error` messages, which arrive from the socket. Only requests to the stand-in's
+ * origin are recorded.
  */
 
 export interface KubernetesRequestRecord {
