@@ -93,6 +93,9 @@ function installEnvironmentView(): void {
   };
   const view = new Proxy(own, {
     get: (target, key): unknown => lambdaValue(key) ?? (Reflect.get(target, key) as unknown),
+    // Writes go to the process's own environment directly: Node's process.env accepts only plain
+    // value assignments, not the partial descriptor a Proxy's default [[Set]] would define.
+    set: (target, key, value) => Reflect.set(target, key, value),
     has: (target, key) => lambdaValue(key) !== undefined || Reflect.has(target, key),
     ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(runningLambda.getStore() ?? {})])],
     getOwnPropertyDescriptor: (target, key) => {
