@@ -51,6 +51,11 @@ export function installDynamoDb(world: SimulatedWorld): void {
   // The lock and approvals tables: the exact command the product sent is evaluated by a real
   // DynamoDB implementation (drill/dynamodb-local.ts), which answers or throws as the service does
   // (ConditionalCheckFailedException, ValidationException, ResourceNotFoundException, ...).
+  // Where dynalite differs from DynamoDB (see drill/dynamodb-local.ts): a ConditionalCheckFailedException
+  // never carries `Item`, even with ReturnValuesOnConditionCheckFailure ALL_OLD (DynamoDB API
+  // reference, PutItem/UpdateItem request parameters), so the product takes its read-back path
+  // (a strongly consistent GetItem) every time; and Time to Live never deletes an expired item,
+  // which DynamoDB also may keep for days (developer guide, "Working with expired items").
   on(GetItemCommand, (input: GetItemCommandInput): Promise<Answer<GetItemCommandOutput>> => world.dynamo((local) => local.send(new GetItemCommand(input))));
   on(PutItemCommand, (input: PutItemCommandInput): Promise<Answer<PutItemCommandOutput>> =>
     world.dynamo(async (local) => {

@@ -84,7 +84,7 @@ export class SimulatedWorld {
   readonly secrets = new Map<string, string>();
   /**
    * The lock and approvals tables: a real DynamoDB implementation, in memory, one per world
-   * (started and stopped with it). Their physical names as the stack's Lambdas are given them.
+   * (taken at start, emptied and given back at stop; never shared by two started worlds). Their physical names as the stack's Lambdas are given them.
    */
   private localDynamo: LocalDynamoDb | undefined;
   /** The world's requests to it, one at a time and in the order they were made. */
@@ -187,7 +187,7 @@ export class SimulatedWorld {
   /** Starts the Kubernetes stand-in and the DR endpoint, and installs the AWS command handlers. */
   async start(): Promise<void> {
     // Before the drill's simulated clock is installed: dynalite makes a new table ACTIVE on a timer.
-    const local = await LocalDynamoDb.forConfig(this.config);
+    const local = await LocalDynamoDb.acquireForConfig(this.config);
     this.localDynamo = local;
     const tableKeyed = (key: string) => local.tables.find((t) => t.keySchema.some((k) => k.KeyType === 'HASH' && k.AttributeName === key))?.tableName ?? '';
     this.lockTable = tableKeyed('lockId');
@@ -207,7 +207,7 @@ export class SimulatedWorld {
     this.localDynamo = undefined;
     if (local) {
       await this.dynamoQueue;
-      await local.stop();
+      await local.release();
     }
     if (this.realFetch) globalThis.fetch = this.realFetch;
     this.realFetch = undefined;
