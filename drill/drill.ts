@@ -31,7 +31,7 @@ export interface DrillOptions {
   config: EnvironmentConfig;
   timing?: Partial<TimingModel>;
   /** Prepares the world before the run: a scenario's faults. */
-  arrange?: (world: SimulatedWorld) => void;
+  arrange?: (world: SimulatedWorld) => void | Promise<void>;
   /**
    * The primary Region is down (default): the world an emergency cutover runs in. Planned
    * cutovers run with a healthy primary (false).
@@ -90,7 +90,7 @@ export class Drill {
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     world.idle = (pending) => clock.idle(pending);
-    options.arrange?.(world);
+    await options.arrange?.(world);
     return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
   }
 

@@ -129,10 +129,10 @@ export function progressPrinter(lanes: Record<string, string>, out: (line: strin
   };
 }
 
-export function worldLines(world: SimulatedWorld): string[] {
+export async function worldLines(world: SimulatedWorld): Promise<string[]> {
   const { config } = world;
   const configMap = world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data ?? {};
-  const lockHolder = world.lock.get(config.name)?.executionId?.S;
+  const lockHolder = (await world.lockItem())?.executionId?.S;
   return [
     `World after the run (simulated ${config.primaryRegion} → ${config.standbyRegion})`,
     ...Object.entries(world.dnsTargets()).map(([name, target]) => `  DNS ${name.padEnd(28)} → ${target ?? '(no record)'}`),
@@ -202,19 +202,19 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     const runs: RunResult[] = [];
     let marks = runMarks(drill.world);
     let run = await drill.run(input, onEvent);
-    runs.push(runResult(drill, run, runs.length + 1, marks));
+    runs.push(await runResult(drill, run, runs.length + 1, marks));
     out('');
-    printOutcome(run, drill, out, 0);
+    await printOutcome(run, drill, out, 0);
     if (run.result.status === 'FAILED' && args.rerun && scenario.heal) {
       out('');
       out(`Removing the fault (${scenario.name}) and running again…`);
-      scenario.heal(drill.world);
+      await scenario.heal(drill.world);
       const before = drill.world.slackPosts.length;
       marks = runMarks(drill.world);
       run = await drill.run(input, onEvent);
-      runs.push(runResult(drill, run, runs.length + 1, marks));
+      runs.push(await runResult(drill, run, runs.length + 1, marks));
       out('');
-      printOutcome(run, drill, out, before);
+      await printOutcome(run, drill, out, before);
     }
     if (args.json) {
       const settings = { scenario: scenario.name, environment: config.name, mode: input.mode, dryRun: input.dryRun };
@@ -226,7 +226,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   }
 }
 
-function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): void {
+async function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): Promise<void> {
   const report = run.report;
   if (report) {
     for (const line of renderReport(report, { name: `drill-${run.result.status.toLowerCase()}`, status: run.result.status })) out(line);
@@ -236,7 +236,7 @@ function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, 
   out('');
   for (const line of messageLines(drill.world, messagesFrom)) out(line);
   out('');
-  for (const line of worldLines(drill.world)) out(line);
+  for (const line of await worldLines(drill.world)) out(line);
   out('');
   for (const line of summary(run, report)) out(line);
 }

@@ -25,9 +25,9 @@ export interface Scenario {
   /** The environment config the scenario runs with, when it differs from the drilled one (e.g. routing-policy records). */
   configure?: (config: EnvironmentConfig) => EnvironmentConfig;
   /** Injects the fault into a fresh world. */
-  arrange?: (world: SimulatedWorld) => void;
+  arrange?: (world: SimulatedWorld) => void | Promise<void>;
   /** Removes the fault's cause, so a re-run can show it converges. */
-  heal?: (world: SimulatedWorld) => void;
+  heal?: (world: SimulatedWorld) => void | Promise<void>;
   expect: ScenarioExpectation;
 }
 
@@ -147,7 +147,7 @@ export const SCENARIOS: Scenario[] = [
     description: 'Another cutover already holds the lock.',
     step: 'Acquire cutover lock',
     arrange: (w) => w.holdLock('arn:aws:states:local:000000000000:execution:dr-cutover:earlier-run'),
-    heal: (w) => w.lock.clear(),
+    heal: (w) => w.clearLock(),
     expect: { status: 'FAILED', error: 'CutoverLockHeldError', failedStep: 'Cutover lock' },
   },
   // ---- preflight ------------------------------------------------------------------------

@@ -22,8 +22,8 @@ export interface CallContext {
 /** A command's answer, without the response metadata the SDK adds. */
 export type Answer<O> = Omit<O, '$metadata'>;
 
-/** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput`. */
-export type Handler<I, O> = (input: I, context: CallContext) => Answer<O>;
+/** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput` (async where a real service answers). */
+export type Handler<I, O> = (input: I, context: CallContext) => Answer<O> | Promise<Answer<O>>;
 
 /** Answers one AWS command: record, beforeCall, faults, the world's handler, then the DNS answer. */
 export function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): unknown {

@@ -16,7 +16,7 @@ let drill: Drill;
 let world: SimulatedWorld;
 
 /** A world where the primary Region is down (emergency), or healthy (`primaryOutage: false`, planned runs). */
-async function open(arrange?: (w: SimulatedWorld) => void, options: { primaryOutage?: boolean } = {}): Promise<void> {
+async function open(arrange?: (w: SimulatedWorld) => void | Promise<void>, options: { primaryOutage?: boolean } = {}): Promise<void> {
   drill = await Drill.create({ config, arrange, primaryOutage: options.primaryOutage ?? true });
   world = drill.world;
 }
@@ -86,7 +86,7 @@ describe('the synthesized cutover state machine', () => {
     // The control plane never calls the failing Region: only the standby Region and the global (us-east-1) APIs.
     expect([...new Set(world.calls.map((c) => c.region))].sort()).toEqual([config.standbyRegion, 'us-east-1'].sort());
     // I4/I5: the lock is released; every stage was announced.
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItems()).toEqual([]);
     expect(publishedTypes()).toEqual(['cutover.started', 'cutover.stage-completed', 'cutover.stage-completed', 'cutover.succeeded']);
     // Seoul is down: replication had stopped, so the RPO is unknown, never "0 s" (ReplicaLag is apply lag).
     expect(report).toMatchObject({ status: 'succeeded', failure: null, rpoSeconds: null });
@@ -165,7 +165,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Verify DR endpoint');
     expect(world.mutatingCalls()).toEqual([]);
     expect(world.kube.mutatingRequests()).toEqual([]);
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItem()).toBeUndefined();
     expect(report).toMatchObject({ dryRun: true, status: 'failed', failure: { stage: 'Switch traffic', error: 'DryRunPermissionDeniedError' } });
     expect(report?.failure?.cause).toMatch(
       new RegExp(`may not route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/${config.route53.hostedZoneId} for api\\.staging\\.portforge\\.org A \\(UPSERT\\): implicitDeny`),
@@ -340,7 +340,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Preflight');
     expect(world.callsOf('PromoteReadReplicaCommand')).toEqual([]);
     expect(world.kube.mutatingRequests()).toEqual([]);
-    expect(world.lock.get(config.name)?.executionId?.S).toContain(':first');
+    expect((await world.lockItem())?.executionId?.S).toContain(':first');
   });
 
   it('ends a step that runs past its Lambda timeout with Sandbox.Timedout, retries it, and reports it when it keeps hanging', async () => {
@@ -372,7 +372,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Report failure');
     // Nine tries (eight retries) before the release gives up.
     expect(world.callsOf('DeleteItemCommand')).toHaveLength(9);
-    const expiresAt = new Date(Number(world.lock.get(config.name)?.expiresAt?.N) * 1000).toISOString();
+    const expiresAt = new Date(Number((await world.lockItem())?.expiresAt?.N) * 1000).toISOString();
     const note = `The cutover lock could not be released: lock left to expire at ${expiresAt}. Another cutover of this environment can start after that time.`;
     expect((result.output as { lockRelease?: { note?: string } }).lockRelease?.note).toBe(note);
     const last = world.published.at(-1)?.message as { type: string; note?: string; report?: { status: string } };
@@ -387,7 +387,7 @@ describe('the synthesized cutover state machine', () => {
     expect(statuses).toEqual(['FAILED', 'SUCCEEDED']);
     expect([a.result.error, b.result.error]).toContain('CutoverLockHeldError');
     expect(world.callsOf('PromoteReadReplicaCommand')).toHaveLength(1);
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItems()).toEqual([]);
   });
 
   it('rejects invalid input at once with a clear cause and makes no call', async () => {
