@@ -31,7 +31,8 @@ export class SimClock {
     this.clock = withGlobal(globalThis).install({
       now: this.start,
       toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: false,
+      // A connection set up before the clock (the local DynamoDB's keep-alive sockets) clears its native timers itself.
+      shouldClearNativeTimers: true,
     });
   }
 
