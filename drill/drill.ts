@@ -9,15 +9,28 @@ import {
 } from '../functions/shared/contracts';
 import { signSlackRequest } from '../functions/shared/slack-signature';
 import { toRuntimeTargets, type EnvironmentConfig } from '../stacks/config';
-import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type SynthesizedCutover } from './definition';
+import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type CfnTemplate, type SynthesizedCutover } from './definition';
+import { IamAuthorizer } from './iam';
 import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { SimulatedWorld, WORLD_SLACK } from './world';
+import { iamCallAuthorizer, SimulatedWorld, WORLD_SLACK } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
+
+/** The IAM authorizer of each drilled template (decisions are cached in it, so repeated drills of one config reuse them). */
+const authorizers = new WeakMap<CfnTemplate, IamAuthorizer>();
+
+function authorizerFor(template: CfnTemplate, config: EnvironmentConfig): IamAuthorizer {
+  let authorizer = authorizers.get(template);
+  if (!authorizer) {
+    authorizer = IamAuthorizer.fromTemplate(template, { account: LOCAL_ACCOUNT, region: config.standbyRegion });
+    authorizers.set(template, authorizer);
+  }
+  return authorizer;
+}
 
 /** What the simulated approver's click got back from the approval callback. */
 export interface ApprovalClick {
@@ -37,6 +50,11 @@ export interface DrillOptions {
    * cutovers run with a healthy primary (false).
    */
   primaryOutage?: boolean;
+  /**
+   * Alters the synthesized template before the drill runs it (a copy): e.g. a grant taken out of a
+   * role's policy. The definition, the Lambdas' environments and IAM are all read from the result.
+   */
+  template?: (template: CfnTemplate) => CfnTemplate;
 }
 
 export interface DrillRun {
@@ -64,6 +82,7 @@ export class Drill {
     readonly cutover: SynthesizedCutover,
     readonly clock: SimClock,
     readonly config: EnvironmentConfig,
+    readonly iam: IamAuthorizer,
     private readonly slackNotifier: StepHandler,
     private readonly approvalCallback: StepHandler,
   ) {
@@ -82,7 +101,12 @@ export class Drill {
     const world = new SimulatedWorld(options.config, toRuntimeTargets(options.config, certificateArn), timing, options.primaryOutage ?? true);
     await world.start();
     const config = options.config;
-    const cutover = extractCutover(synthesizeTemplate(config), config.standbyRegion);
+    const synthesized = synthesizeTemplate(config);
+    const template = options.template ? options.template(structuredClone(synthesized)) : synthesized;
+    const cutover = extractCutover(template, config.standbyRegion);
+    // IAM as AWS enforces it: every call by the sending Lambda's role, every Task by the state machine's.
+    const iam = authorizerFor(template, config);
+    world.authorizer = iamCallAuthorizer(iam);
     await preloadHandlers(cutover);
     // Invoked beside the execution (SNS subscription, function URL), each with its own environment.
     const slackNotifier = await loadLambdaHandler(cutover, 'slack-notifier');
@@ -91,7 +115,7 @@ export class Drill {
     clock.install();
     world.idle = (pending) => clock.idle(pending);
     options.arrange?.(world);
-    return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
+    return new Drill(world, cutover, clock, config, iam, slackNotifier, approvalCallback);
   }
 
   private inBackground(work: Promise<unknown>): void {
@@ -146,6 +170,7 @@ export class Drill {
       executionName: `drill-${this.runs}`,
       clock: this.clock,
       awaitTaskToken: (token) => this.world.awaitTaskToken(token),
+      authorizeInvoke: (task) => this.authorizeInvoke(task),
       onEvent,
     });
     // The last Slack deliveries finish after the execution does.
@@ -159,6 +184,31 @@ export class Drill {
       wallMs,
       stateTransitions: result.statesEntered.length,
     };
+  }
+
+  /**
+   * The state machine role's lambda:InvokeFunction of a Task's function. Refused, the Task fails as
+   * Step Functions fails it: `Lambda.AWSLambdaException`, Lambda's AccessDeniedException as cause.
+   */
+  private async authorizeInvoke(task: { executionId: string; state: string; step: string }): Promise<Error | undefined> {
+    const machine = this.iam.policies.stateMachines[0];
+    const functionArn = this.cutover.taskFunctions[task.state];
+    if (!machine || !functionArn) throw new Error(`the IAM check cannot tell which function Task '${task.state}' invokes`);
+    const decision = await this.iam.authorizeInvoke(machine.arn, functionArn);
+    if (decision.allowed) return undefined;
+    this.world.iamDenials.push({
+      caller: machine.arn,
+      deployedName: decision.caller,
+      action: decision.action,
+      resource: decision.resource,
+      principal: decision.principal,
+      error: decision.error.name,
+      message: decision.error.message,
+      executionId: task.executionId,
+      state: task.state,
+      command: 'Invoke',
+    });
+    return decision.error;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,6 @@
 import { mockClient } from 'aws-sdk-client-mock';
+import { UnattributedCallError, type CallAuthorizer } from './authorization';
+import type { AwsCall } from './faults';
 import type { SimulatedWorld } from './simulated-world';
 
 /**
@@ -21,15 +23,35 @@ export type Answer<O> = Omit<O, '$metadata'>;
 /** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput`. */
 export type Handler<I, O> = (input: I, context: CallContext) => Answer<O>;
 
-/** Answers one AWS command: record, beforeCall, faults, the world's handler, then the DNS answer. */
-export function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): unknown {
-  world.calls.push({ command: context.command, input: structuredClone(input), region: context.region });
+/** Answers one AWS command: record, beforeCall, IAM, faults, the world's handler, then the DNS answer. */
+export async function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): Promise<unknown> {
+  const record: AwsCall = { command: context.command, input: structuredClone(input), region: context.region };
+  world.calls.push(record);
   world.beforeCall?.(context.command, input);
+  if (world.authorizer) await authorizeCall(world, world.authorizer, record, input);
   const fault = world.faults.take(context.command);
   if (fault) return fault.answer(input);
   const output = answer(input, context);
   world.noteDnsAnswer();
   return output;
+}
+
+/**
+ * IAM in front of the world's answer: a refused call is recorded as denied and throws the error the
+ * service answers a denial with; a call no invocation sent is recorded as unattributed and throws.
+ */
+async function authorizeCall(world: SimulatedWorld, authorizer: CallAuthorizer, record: AwsCall, input: unknown): Promise<void> {
+  let result;
+  try {
+    result = await authorizer.authorize({ command: record.command, input, region: record.region });
+  } catch (error) {
+    if (error instanceof UnattributedCallError) record.outcome = 'unattributed';
+    throw error;
+  }
+  if (result.allowed) return;
+  Object.assign(record, { outcome: 'denied', action: result.denial.action, resource: result.denial.resource });
+  world.iamDenials.push(result.denial);
+  throw result.error;
 }
 
 /** Registers a handler for a command of one stubbed SDK client. */

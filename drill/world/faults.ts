@@ -17,6 +17,15 @@ export interface AwsCall {
   input: unknown;
   /** The Region of the client that sent it. */
   region: string;
+  /**
+   * Set when the world did not answer the call because IAM refused it ('denied', with the action
+   * and resource refused) or no invocation sent it ('unattributed').
+   */
+  outcome?: 'denied' | 'unattributed';
+  /** The IAM action refused (outcome 'denied'). */
+  action?: string;
+  /** The resource ARN the action was refused on (outcome 'denied'). */
+  resource?: string;
 }
 
 export interface Fault {
