@@ -15,7 +15,7 @@ import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type Exe
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { iamCallAuthorizer, SimulatedWorld, WORLD_SLACK } from './world';
+import { iamCallAuthorizer, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
@@ -65,6 +65,11 @@ export interface DrillRun {
   simulatedMs: number;
   wallMs: number;
   stateTransitions: number;
+  /**
+   * The calls and Task invocations IAM refused during this run. Even when the run absorbed them
+   * (a best-effort announcement), each is a grant the stack is missing: the drill fails on it.
+   */
+  iamDenials: IamDenial[];
 }
 
 /**
@@ -164,6 +169,7 @@ export class Drill {
     const wallStart = performance.now();
     const simStart = Date.now();
     const publishedBefore = this.world.published.length;
+    const deniedBefore = this.world.iamDenials.length;
     const result = await runLocally({
       cutover: this.cutover,
       input,
@@ -183,6 +189,7 @@ export class Drill {
       simulatedMs,
       wallMs,
       stateTransitions: result.statesEntered.length,
+      iamDenials: this.world.iamDenials.slice(deniedBefore),
     };
   }
 
