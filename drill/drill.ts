@@ -15,7 +15,7 @@ import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type Exe
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { iamCallAuthorizer, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
+import { iamCallAuthorizer, installIam, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
@@ -112,6 +112,8 @@ export class Drill {
     // IAM as AWS enforces it: every call by the sending Lambda's role, every Task by the state machine's.
     const iam = authorizerFor(template, config);
     world.authorizer = iamCallAuthorizer(iam);
+    // IAM's policy simulator (a dry run's permission check) answers with the same evaluator.
+    installIam(world, iam);
     await preloadHandlers(cutover);
     // Invoked beside the execution (SNS subscription, function URL), each with its own environment.
     const slackNotifier = await loadLambdaHandler(cutover, 'slack-notifier');

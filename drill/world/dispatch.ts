@@ -21,7 +21,7 @@ export interface CallContext {
 export type Answer<O> = Omit<O, '$metadata'>;
 
 /** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput`. */
-export type Handler<I, O> = (input: I, context: CallContext) => Answer<O>;
+export type Handler<I, O> = (input: I, context: CallContext) => Answer<O> | Promise<Answer<O>>;
 
 /** Answers one AWS command: record, beforeCall, IAM, faults, the world's handler, then the DNS answer. */
 export async function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): Promise<unknown> {
@@ -67,7 +67,9 @@ export function stubClient(world: SimulatedWorld, client: unknown): Register {
   return <I, O>(command: { name: string }, answer: Handler<I, O>) => {
     const name = command.name;
     stub.on(command as never).callsFake(async (input: I, getClient: () => { config: unknown }) => {
-      const region = await (getClient().config as { region: () => Promise<string> }).region();
+      const configured = (getClient().config as { region?: unknown }).region;
+      // IAM is global: its client has no Region and signs for us-east-1 (IAM API reference, "Making Query requests").
+      const region = typeof configured === 'function' ? String(await (configured as () => Promise<string>)()) : typeof configured === 'string' ? configured : 'us-east-1';
       return handle(world, { command: name, region }, input, answer);
     });
   };

@@ -10,3 +10,4 @@ export { WORLD_ACCOUNT, WORLD_CREDENTIALS, WORLD_SLACK, kubernetesStepsIdentity,
 export { handle, type Answer, type CallContext, type Handler } from './dispatch';
 export { SimulatedHostedZone, canonicalName } from './route53-zone';
 export { iamCallAuthorizer, UnattributedCallError, type CallAuthorizer, type IamDenial } from './authorization';
+export { installIam } from './iam';

@@ -1,6 +1,8 @@
 import type { CfnTemplate } from '../../drill/definition';
 import { Drill, type DrillRun } from '../../drill/drill';
 import { normalizeRecordName } from '../../drill/iam';
+import { withinInvocation } from '../../drill/invocation';
+import { IAMClient, SimulatePrincipalPolicyCommand } from '../../functions/shared/iam-client';
 import type { IamDenial } from '../../drill/world';
 import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
@@ -12,7 +14,7 @@ import { testConfig } from '../support/config';
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Statement = { Action?: Json; Resource?: Json; Condition?: Record<string, Record<string, Json>> };
+type Statement = { Effect?: string; Action?: Json; Resource?: Json; Condition?: Record<string, Record<string, Json>> };
 
 const config: EnvironmentConfig = testConfig('prod');
 const emergency = { mode: 'emergency', dryRun: false, reason: 'IAM drill', requestedBy: 'sre-oncall' };
@@ -127,5 +129,39 @@ describe('the drill with one grant removed from the synthesized stack', () => {
     // The handler never ran: preflight made no AWS call.
     expect(drill.world.callsOf('DescribeCertificateCommand')).toEqual([]);
     expect(told(run)).toContain('lambda:InvokeFunction');
+  });
+});
+
+describe("the world's IAM policy simulator and attribution", () => {
+  it('answers SimulatePrincipalPolicy per action and resource with allowed, explicitDeny or implicitDeny; refuses a call no invocation sent', async () => {
+    const replicaArn = `arn:aws:rds:${config.standbyRegion}:123456789012:db:${config.rds.replicaInstanceId}`;
+    const drill = await Drill.create({
+      config,
+      template: (t) => {
+        statementsOf(t, 'PromoteReplicaFunctionRoleDefaultPolicy').push({ Effect: 'Deny', Action: 'rds:PromoteReadReplica', Resource: '*' });
+        return t;
+      },
+    });
+    try {
+      const roleArn = drill.cutover.stepEnvironments['promote-replica']?.CUTOVER_ROLE_ARN ?? '';
+      expect(roleArn).toMatch(/^arn:aws:iam::123456789012:role\//);
+      const client = new IAMClient({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+      const simulate = new SimulatePrincipalPolicyCommand({ PolicySourceArn: roleArn, ActionNames: ['rds:DescribeDBInstances', 'rds:PromoteReadReplica', 'rds:DeleteDBInstance'], ResourceArns: [replicaArn] });
+      const as = (step: string) => ({ executionId: null, state: null, step, functionName: `dr-cutover-${step}` });
+      const out = await withinInvocation(as('promote-replica'), () => client.send(simulate));
+      expect(out.EvaluationResults?.map((r) => [r.EvalActionName, r.EvalResourceName, r.EvalDecision])).toEqual([
+        ['rds:DescribeDBInstances', replicaArn, 'allowed'],
+        ['rds:PromoteReadReplica', replicaArn, 'explicitDeny'],
+        ['rds:DeleteDBInstance', replicaArn, 'implicitDeny'],
+      ]);
+      // Another Lambda's role may not simulate the promote role: IAM refuses the simulation itself.
+      await expect(withinInvocation(as('preflight'), () => client.send(simulate))).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining(`iam:SimulatePrincipalPolicy on resource: ${roleArn}`) });
+      expect(drill.world.iamDenials.at(-1)).toMatchObject({ caller: 'dr-cutover-preflight', action: 'iam:SimulatePrincipalPolicy', resource: roleArn });
+      // Outside any invocation the drill cannot tell whose role calls: the call fails, it is not allowed.
+      await expect(client.send(simulate)).rejects.toMatchObject({ name: 'UnattributedCallError' });
+      expect(drill.world.calls.at(-1)).toMatchObject({ command: 'SimulatePrincipalPolicyCommand', outcome: 'unattributed' });
+    } finally {
+      await drill.close();
+    }
   });
 });

@@ -31,6 +31,7 @@ import {
 import { CutoverLockHeldError } from '../../functions/shared/errors';
 import { requestApproval, type RequestApprovalInput } from '../../functions/request-approval/logic';
 import { loadEnvironment } from '../../stacks/environments';
+import { permissions } from '../support/permissions';
 
 const config = loadEnvironment('prod');
 const template = synthesizeTemplate(config);
@@ -184,7 +185,7 @@ describe('the cutover lock against DynamoDB', () => {
   });
   afterAll(() => ddb.restore());
   let now = NOW;
-  const deps: LockDeps = { ddb: new DynamoDBClient({}), tableName: LOCK_TABLE, ttlSeconds: 5400, now: () => now };
+  const deps: LockDeps = { ddb: new DynamoDBClient({}), tableName: LOCK_TABLE, ttlSeconds: 5400, now: () => now, permissions };
   const input = (executionId: string, extra: Partial<LockInput> = {}): LockInput => ({ action: 'acquire', environment: 'prod', executionId, dryRun: false, reason: 'drill', ...extra });
   beforeEach(() => {
     now = NOW;
