@@ -62,6 +62,11 @@ export interface LocalRunOptions {
   /** The drill's simulated clock: handlers run under `hold`, and `drive` moves time while the run is idle. */
   clock?: { hold<T>(work: () => Promise<T>): Promise<T>; drive(until: Promise<unknown>): Promise<void> };
   onEvent?: (event: ExecutionEvent) => void;
+  /**
+   * IAM: whether the state machine's role may invoke the Task's function (lambda:InvokeFunction),
+   * asked before the handler runs. An error refuses the invocation: the Task fails with it.
+   */
+  authorizeInvoke?: (task: { executionId: string; state: string; step: string }) => Promise<Error | undefined>;
 }
 
 /**
@@ -206,7 +211,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       try {
         const lambda = cutover.stepLambdas[step];
         const functionName = `dr-cutover-${step}`;
-        const invoke = () => {
+        const invoke = async () => {
+          // Step Functions invokes the function only if its role may: refused, the handler never runs.
+          const refused = await options.authorizeInvoke?.({ executionId, state, step });
+          if (refused) throw refused;
           const run = withinInvocation({ executionId, state, step, functionName }, () => inLambdaEnvironment(cutover, step, () => handler(event, lambdaContext(functionName))));
           return lambda ? withinLambdaTimeout(run, lambda) : run;
         };

@@ -220,7 +220,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       const settings = { scenario: scenario.name, environment: config.name, mode: input.mode, dryRun: input.dryRun };
       printDocument(JSON.stringify(drillResult(settings, runs)));
     }
-    return run.result.status === 'SUCCEEDED' ? 0 : 1;
+    // A call IAM refused fails the drill even where the run absorbed it: the stack is missing a grant.
+    return run.result.status === 'SUCCEEDED' && run.iamDenials.length === 0 ? 0 : 1;
   } finally {
     await drill.close();
   }
@@ -238,7 +239,18 @@ async function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => 
   out('');
   for (const line of await worldLines(drill.world)) out(line);
   out('');
+  for (const line of iamDenialLines(run)) out(line);
   for (const line of summary(run, report)) out(line);
+}
+
+/** Each call IAM refused: who, what, on which resource; an operator grants it in the stack. */
+function iamDenialLines(run: DrillRun): string[] {
+  if (run.iamDenials.length === 0) return [];
+  return [
+    `IAM refused ${run.iamDenials.length} call(s); the stack is missing these grants:`,
+    ...run.iamDenials.map((d) => `  ${d.caller}${d.state ? ` (${d.state})` : ''}: ${d.action} on ${d.resource} (${d.error})`),
+    '',
+  ];
 }
 
 if (require.main === module) {

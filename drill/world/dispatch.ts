@@ -1,5 +1,6 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { currentInvocation } from '../invocation';
+import { UnattributedCallError, type CallAuthorizer } from './authorization';
 import type { AwsCall } from './faults';
 import type { SimulatedWorld } from './simulated-world';
 
@@ -25,8 +26,8 @@ export type Answer<O> = Omit<O, '$metadata'>;
 /** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput` (async where a real service answers). */
 export type Handler<I, O> = (input: I, context: CallContext) => Answer<O> | Promise<Answer<O>>;
 
-/** Answers one AWS command: record, beforeCall, faults, the world's handler, then the DNS answer. */
-export function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): unknown {
+/** Answers one AWS command: record, beforeCall, IAM, faults, the world's handler, then the DNS answer. */
+export async function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): Promise<unknown> {
   const invocation = currentInvocation();
   const call: AwsCall = {
     command: context.command,
@@ -43,6 +44,7 @@ export function handle<I>(world: SimulatedWorld, context: CallContext, input: I,
   world.calls.push(call);
   try {
     world.beforeCall?.(context.command, input);
+    if (world.authorizer) await authorizeCall(world, world.authorizer, call, input);
     const fault = world.faults.take(context.command);
     if (fault) return settled(call, fault.answer(input));
     const output = answer(input, context);
@@ -54,9 +56,9 @@ export function handle<I>(world: SimulatedWorld, context: CallContext, input: I,
   }
 }
 
-/** Records how a call was answered; a call IAM refused stays `denied`. */
+/** Records how a call was answered; a call IAM refused stays `denied` (or `unattributed`). */
 function answered(call: AwsCall, error?: unknown): void {
-  if (call.outcome === 'denied') return;
+  if (call.outcome === 'denied' || call.outcome === 'unattributed') return;
   call.outcome = error === undefined ? 'ok' : 'error';
   call.error = error === undefined ? null : errorName(error);
 }
@@ -95,6 +97,7 @@ const SERVICE_PREFIXES: Record<string, string> = {
   CognitoIdentityProviderClient: 'cognito-idp',
   DynamoDBClient: 'dynamodb',
   EKSClient: 'eks',
+  IAMClient: 'iam',
   RDSClient: 'rds',
   Route53Client: 'route53',
   SecretsManagerClient: 'secretsmanager',
@@ -105,6 +108,24 @@ const SERVICE_PREFIXES: Record<string, string> = {
 function serviceOf(client: unknown): string {
   const name = typeof client === 'function' ? client.name : '';
   return SERVICE_PREFIXES[name] ?? name.replace(/Client$/, '').toLowerCase();
+}
+
+/**
+ * IAM in front of the world's answer: a refused call is recorded as denied and throws the error the
+ * service answers a denial with; a call no invocation sent is recorded as unattributed and throws.
+ */
+async function authorizeCall(world: SimulatedWorld, authorizer: CallAuthorizer, record: AwsCall, input: unknown): Promise<void> {
+  let result;
+  try {
+    result = await authorizer.authorize({ command: record.command, input, region: record.region });
+  } catch (error) {
+    if (error instanceof UnattributedCallError) Object.assign(record, { outcome: 'unattributed', error: error.name });
+    throw error;
+  }
+  if (result.allowed) return;
+  Object.assign(record, { outcome: 'denied', error: result.error.name, action: result.denial.action, resource: result.denial.resource });
+  world.iamDenials.push(result.denial);
+  throw result.error;
 }
 
 /** Registers a handler for a command of one stubbed SDK client. */
@@ -121,7 +142,9 @@ export function stubClient(world: SimulatedWorld, client: unknown): Register {
   return <I, O>(command: { name: string }, answer: Handler<I, O>) => {
     const name = command.name;
     stub.on(command as never).callsFake(async (input: I, getClient: () => { config: unknown }) => {
-      const region = await (getClient().config as { region: () => Promise<string> }).region();
+      const configured = (getClient().config as { region?: unknown }).region;
+      // IAM is global: its client has no Region and signs for us-east-1 (IAM API reference, "Making Query requests").
+      const region = typeof configured === 'function' ? String(await (configured as () => Promise<string>)()) : typeof configured === 'string' ? configured : 'us-east-1';
       return handle(world, { command: name, region, service }, input, answer);
     });
   };

@@ -29,11 +29,15 @@ export interface AwsCall {
   at: number;
   /**
    * How it was answered: `no-answer` until it is (a hung call stays so), then `ok`, `error` (with
-   * `error`, the error's name), or `denied` (refused by IAM, with `error`). A `denied` call stays denied.
+   * `error`, the error's name), or `denied` (refused by IAM, with `error`, `action` and `resource`), or `unattributed` (no invocation sent it). A `denied` call stays denied.
    */
-  outcome: 'ok' | 'error' | 'denied' | 'no-answer';
+  outcome: 'ok' | 'error' | 'denied' | 'unattributed' | 'no-answer';
   /** The error's name for `error` and `denied`; null otherwise. */
   error: string | null;
+  /** The IAM action refused (outcome 'denied'). */
+  action?: string;
+  /** The resource ARN the action was refused on (outcome 'denied'). */
+  resource?: string;
 }
 
 export interface Fault {

@@ -4,6 +4,7 @@ import { LocalDynamoDb, type Item } from '../dynamodb-local';
 import { KubeApiStandIn, KubernetesRequestLog } from '../kube';
 import { DEFAULT_TIMING, type TimingModel } from '../timing';
 import { installAcm } from './acm';
+import type { CallAuthorizer, IamDenial } from './authorization';
 import { behaviorOrigins, distributionStatus, installCloudFront, removeDrOrigin, restoreDrOrigin, type Distribution } from './cloudfront';
 import { installCloudWatch } from './cloudwatch';
 import { installCognito } from './cognito';
@@ -106,6 +107,10 @@ export class SimulatedWorld {
   beforeCall: ((command: string, input: unknown) => void) | undefined;
   /** Faults: command name → what its next calls do instead of answering. */
   readonly faults = new FaultSchedule();
+  /** IAM: authorizes each call for the Lambda that sends it (the drill sets it; unset, every call is answered). */
+  authorizer: CallAuthorizer | undefined;
+  /** Every call and Task invocation IAM refused, in order. */
+  readonly iamDenials: IamDenial[] = [];
   /** The stubbed SDK clients (restored by stop()). */
   readonly stubs: Stub[] = [];
   kubeEndpoint: { endpoint: string; caData: string } | undefined;

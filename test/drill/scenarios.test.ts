@@ -85,6 +85,8 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     const { result, report } = await drill.run(input(scenario));
 
     expect(result.status).toBe(scenario.expect.status);
+    // IAM is enforced: the shipped stack grants every call a scenario makes, absorbed or not.
+    expect(world.iamDenials).toEqual([]);
     expect(world.calls.filter((c) => c.region === config.primaryRegion)).toEqual([]);
     // I1: traffic moved only once the database was writable and Auth patched and rolled out.
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
@@ -114,6 +116,7 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     const rerun = await drill.run(input(scenario));
     expect(rerun.result.error).toBeNull();
     expect(rerun.result.status).toBe('SUCCEEDED');
+    expect(world.iamDenials).toEqual([]);
     expect(await endState(world)).toEqual(expected.end);
     expect(sideEffects(world)).toEqual(expected.effects);
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);

@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
 import { rpoText } from '../../functions/shared/rpo';
 import type { SimulatePrincipalPolicyCommandInput } from '@aws-sdk/client-iam';
-import { iamMock, SimulateCommand, simulations } from '../support/permissions';
+import type { CfnTemplate } from '../../drill/definition';
 
 /**
  * Executes the synthesized definition (the one `cdk deploy` ships) in-process, every Task
@@ -22,7 +22,6 @@ async function open(arrange?: (w: SimulatedWorld) => void | Promise<void>, optio
 }
 
 afterEach(async () => {
-  iamMock.reset();
   await drill.close();
 });
 
@@ -30,15 +29,20 @@ const emergency = { mode: 'emergency', dryRun: false, reason: 'Seoul Region outa
 const run = (input: unknown): Promise<DrillRun> => drill.run(input);
 const publishedTypes = () => world.published.map((p) => (p.message as { type: string }).type);
 
-/** IAM's policy simulation for the dry run's permission checks: `deny` lists the actions it denies (implicitDeny). */
-function iamSimulates(deny: string[] = []): void {
-  iamMock.on(SimulateCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
-    EvaluationResults: (input.ActionNames ?? []).flatMap((a) =>
-      (input.ResourceArns ?? ['*']).map((r) => ({ EvalActionName: a, EvalResourceName: r, EvalDecision: deny.includes(a) ? 'implicitDeny' : 'allowed' })),
-    ),
-    IsTruncated: false,
-  }));
-}
+/** The simulations the dry run's permission checks asked the world's IAM for, in order. */
+const simulations = (): SimulatePrincipalPolicyCommandInput[] => world.callsOf('SimulatePrincipalPolicyCommand').map((c) => c.input as SimulatePrincipalPolicyCommandInput);
+
+/** The synthesized template with one action taken out of the statements of the role policy whose logical id starts with `policy`. */
+const withoutGrant = (policy: string, action: string) => (t: CfnTemplate): CfnTemplate => {
+  const id = Object.keys(t.Resources).find((k) => k.startsWith(policy) && t.Resources[k]?.Type === 'AWS::IAM::Policy') ?? '';
+  const doc = t.Resources[id]?.Properties?.PolicyDocument as { Statement: Array<{ Action?: unknown }> } | undefined;
+  if (!doc) throw new Error(`no policy ${policy}* in the template`);
+  doc.Statement = doc.Statement.flatMap((st) => {
+    const actions = ([] as unknown[]).concat(st.Action ?? []).filter((a) => a !== action);
+    return actions.length === 0 ? [] : [{ ...st, Action: actions }];
+  });
+  return t;
+};
 
 function indexOf(states: string[], name: string): number {
   const i = states.indexOf(name);
@@ -105,7 +109,6 @@ describe('the synthesized cutover state machine', () => {
 
   it('walks the same graph in a dry run with zero mutating calls and reports the plan', async () => {
     await open();
-    iamSimulates();
     const { result, report } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
@@ -133,12 +136,11 @@ describe('the synthesized cutover state machine', () => {
 
   it('proves in a dry run that each mutating step may make its change, asking IAM about the exact call', async () => {
     await open();
-    iamSimulates();
     const { result } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
     const asked = simulations().map((s) => `${(s.ActionNames ?? []).join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
-    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${drill.cutover.stepEnvironments['cutover-lock']?.LOCK_TABLE_NAME ?? ''}`;
+    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${drill.cutover.stepEnvironments['cutover-lock']?.LOCK_TABLE_NAME ?? '?'}`;
     expect(asked.sort()).toEqual(
       [
         `dynamodb:DeleteItem ${lockTable}`,
@@ -152,11 +154,14 @@ describe('the synthesized cutover state machine', () => {
     // PolicySourceArn is a role ARN (the function's role), never an assumed-role session ARN.
     expect(simulations().every((s) => /^arn:aws:iam::123456789012:role\//.test(s.PolicySourceArn ?? ''))).toBe(true);
     expect(world.mutatingCalls()).toEqual([]);
+    // The world's IAM, the evaluator of the shipped stack, allowed every one of them and every call.
+    expect(world.iamDenials).toEqual([]);
   });
 
   it('ends a dry run blocked when IAM says a step may not make its change, naming the role, action and resource; nothing is sent', async () => {
-    await open();
-    iamSimulates(['route53:ChangeResourceRecordSets']);
+    // The stack without the DNS step's grant to change records: the world's IAM simulation denies it.
+    drill = await Drill.create({ config, template: withoutGrant('SwitchDnsRecordFunctionRoleDefaultPolicy', 'route53:ChangeResourceRecordSets') });
+    world = drill.world;
     const { result, report } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('FAILED');
@@ -178,7 +183,6 @@ describe('the synthesized cutover state machine', () => {
     const record = { name: 'api.staging.portforge.org', type: 'A' as const, setIdentifier: 'seoul', failover: 'PRIMARY' as const };
     drill = await Drill.create({ config: testConfig('staging', { route53: { records: [record] } }) });
     world = drill.world;
-    iamSimulates();
 
     const { result, report } = await run({ ...emergency, dryRun: true });
 
