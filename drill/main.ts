@@ -2,6 +2,8 @@
  * `npm start`: a full cutover rehearsal on this machine. The synthesized state machine runs
  * in-process against a simulated Seoul/Tokyo world, on simulated time.
  */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { renderReport } from '../bin/format';
@@ -13,7 +15,8 @@ import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
 import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
 import type { ExecutionEvent } from './local-execution';
-import { findScenario, scenarioConfig, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
+import { FaultScheduleError, parseFaultSchedule } from './fault-schedule';
+import { findScenario, scenarioConfig, scenarioInput, scenarioOf, SCENARIOS, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -29,6 +32,8 @@ const OPTIONS = {
   records: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   list: { type: 'boolean', default: false },
+  faults: { type: 'string' },
+  'print-faults': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -45,6 +50,8 @@ const ArgsSchema = z.strictObject({
   records: positiveInt.optional(),
   quiet: z.boolean(),
   list: z.boolean(),
+  faults: z.string().min(1).optional(),
+  'print-faults': z.boolean(),
   help: z.boolean(),
 });
 export type DrillArgs = z.infer<typeof ArgsSchema>;
@@ -64,6 +71,8 @@ Options:
   --records <n>       number of DNS records in the topology (1-100)
   --quiet             no live progress, only the report
   --list              list the scenarios and exit
+  --faults <file>     run a fault schedule (JSON, the format of drill/scenarios/*.json) instead of a scenario
+  --print-faults      print the scenario's fault schedule (a file --faults replays) and exit
   -h, --help          this help`;
 
 export function parseDrillArgs(argv: string[]): DrillArgs {
@@ -174,11 +183,24 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${(s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails').padEnd(9)} ${s.step}: ${s.description}`);
     return 0;
   }
-  const scenario = findScenario(args.scenario) as Scenario;
+  if (args['print-faults']) {
+    out(JSON.stringify((findScenario(args.scenario) as Scenario).schedule, null, 2));
+    return 0;
+  }
+  let scenario: Scenario;
+  try {
+    scenario = args.faults ? faultFileScenario(args.faults) : (findScenario(args.scenario) as Scenario);
+  } catch (error) {
+    if (error instanceof FaultScheduleError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
-  const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });
+  const input = scenarioInput(scenario, { ...(args['dry-run'] ? { dryRun: true } : {}), mode: args.mode });
   // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
   const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input.mode === 'emergency' });
   try {
@@ -187,7 +209,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     let run = await drill.run(input, onEvent);
     out('');
     printOutcome(run, drill, out, 0);
-    if (run.result.status === 'FAILED' && args.rerun && scenario.heal) {
+    if (run.result.status === 'FAILED' && args.rerun) {
       out('');
       out(`Removing the fault (${scenario.name}) and running again…`);
       scenario.heal(drill.world);
@@ -200,6 +222,17 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   } finally {
     await drill.close();
   }
+}
+
+/** The scenario a fault file describes; a missing or malformed file is one FaultScheduleError line. */
+function faultFileScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FaultScheduleError(`${path}: cannot read the fault file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return scenarioOf(parseFaultSchedule(text, path), basename(path, '.json'));
 }
 
 function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): void {
