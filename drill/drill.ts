@@ -37,6 +37,23 @@ export interface DrillOptions {
    * cutovers run with a healthy primary (false).
    */
   primaryOutage?: boolean;
+  /**
+   * Seeds the drill's Math.random (default 1): Step Functions' retry jitter is drawn from it, so
+   * two drills of the same schedule and seed take the same simulated time.
+   */
+  seed?: number;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface DrillRun {
@@ -58,6 +75,8 @@ export class Drill {
   /** Slack deliveries and approver clicks still in flight. */
   private readonly background = new Set<Promise<unknown>>();
   readonly clicks: ApprovalClick[] = [];
+  /** The Math.random the drill replaced with its seeded one (put back by close()). */
+  private realRandom: (() => number) | undefined;
 
   private constructor(
     readonly world: SimulatedWorld,
@@ -90,8 +109,12 @@ export class Drill {
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     world.idle = (pending) => clock.idle(pending);
+    const realRandom = Math.random;
+    Math.random = seededRandom(options.seed ?? 1);
     options.arrange?.(world);
-    return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
+    const drill = new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
+    drill.realRandom = realRandom;
+    return drill;
   }
 
   private inBackground(work: Promise<unknown>): void {
@@ -162,6 +185,8 @@ export class Drill {
   }
 
   async close(): Promise<void> {
+    if (this.realRandom) Math.random = this.realRandom;
+    this.realRandom = undefined;
     this.clock.uninstall();
     await this.world.stop();
   }

@@ -200,10 +200,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
-  const input = scenarioInput(scenario, { ...(args['dry-run'] ? { dryRun: true } : {}), mode: args.mode });
   // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
-  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input.mode === 'emergency' });
+  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: (args.mode ?? scenario.mode ?? 'emergency') === 'emergency' });
   try {
+    // On the drill's simulated clock (the alarm's time is a simulated moment).
+    const input = scenarioInput(scenario, { ...(args['dry-run'] ? { dryRun: true } : {}), mode: args.mode });
     const lanes = stateLanes(drill.cutover.definition);
     const onEvent = args.quiet ? undefined : progressPrinter(lanes, out);
     let run = await drill.run(input, onEvent);
