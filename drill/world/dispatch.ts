@@ -51,7 +51,22 @@ function lostResponse<I>(world: SimulatedWorld, context: CallContext, input: I, 
   } catch {
     // The world refused the call: that answer is lost too.
   }
-  if (attempt < (context.maxAttempts ?? 3)) return handle(world, context, input, answer, attempt + 1);
+  if (attempt < (context.maxAttempts ?? 3)) {
+    // The SDK's retry middleware stamps the error it finally throws with how many attempts were made.
+    const stamp = (error: unknown) => {
+      if (typeof error === 'object' && error !== null) {
+        const e = error as { $metadata?: { attempts?: number } };
+        e.$metadata = { ...e.$metadata, attempts: e.$metadata?.attempts ?? attempt + 1 };
+      }
+      throw error;
+    };
+    try {
+      const output = handle(world, context, input, answer, attempt + 1);
+      return output instanceof Promise ? output.catch(stamp) : output;
+    } catch (error) {
+      return stamp(error);
+    }
+  }
   throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', $metadata: { attempts: attempt } });
 }
 

@@ -63,3 +63,23 @@ describe('the fault engine', () => {
     }
   });
 });
+
+describe('lost responses of the approval gate', () => {
+  const alarmInput = { ...input, reason: 'alarm', trigger: { type: 'alarm', alarmName: 'dr-cutover-primary-unhealthy', time: '2025-12-31T23:57:00.000Z' } };
+  it('an approval whose SendTaskSuccess answer was lost counts: the approver is told so and the table keeps it', async () => {
+    const drill = await Drill.create({
+      config,
+      arrange: (w) =>
+        applyFaultSchedule(w, { trigger: 'alarm', approver: { decision: 'approve', afterSeconds: 60 }, faults: [{ target: 'aws:SendTaskSuccess', kind: 'lost-response' }] }),
+    });
+    try {
+      const run = await drill.run(alarmInput);
+      expect(run.result.status).toBe('SUCCEEDED');
+      expect(drill.world.callsOf('SendTaskSuccessCommand')).toHaveLength(2);
+      expect(drill.clicks.map((c) => [c.statusCode, c.body.includes('Approved by')])).toEqual([[200, true]]);
+      expect([...drill.world.approvals.values()].map((a) => a.status?.S)).toEqual(['approved']);
+    } finally {
+      await drill.close();
+    }
+  });
+});
