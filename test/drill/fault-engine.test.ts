@@ -31,6 +31,8 @@ describe('the fault engine', () => {
       expect(run.result.status).toBe('SUCCEEDED');
       expect(drill.world.callsOf('PromoteReadReplicaCommand').length).toBeGreaterThanOrEqual(2);
       expect(drill.world.effects.filter((e) => e.kind === 'promote')).toHaveLength(1);
+      // The report says this run promoted the replica (it did, on the attempt whose answer was lost).
+      expect(run.report?.changes.map((c) => `${c.resource} ${c.action}`)).toContain(`rds/${config.rds.replicaInstanceId} promote read replica`);
     } finally {
       await drill.close();
     }
