@@ -55,6 +55,23 @@ export interface DrillOptions {
    * role's policy. The definition, the Lambdas' environments and IAM are all read from the result.
    */
   template?: (template: CfnTemplate) => CfnTemplate;
+  /**
+   * Seeds the drill's Math.random (default 1): Step Functions' retry jitter is drawn from it, so
+   * two drills of the same schedule and seed take the same simulated time.
+   */
+  seed?: number;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface DrillRun {
@@ -81,6 +98,8 @@ export class Drill {
   /** Slack deliveries and approver clicks still in flight. */
   private readonly background = new Set<Promise<unknown>>();
   readonly clicks: ApprovalClick[] = [];
+  /** The Math.random the drill replaced with its seeded one (put back by close()). */
+  private realRandom: (() => number) | undefined;
 
   private constructor(
     readonly world: SimulatedWorld,
@@ -121,8 +140,12 @@ export class Drill {
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     world.idle = (pending) => clock.idle(pending);
+    const realRandom = Math.random;
+    Math.random = seededRandom(options.seed ?? 1);
     await options.arrange?.(world);
-    return new Drill(world, cutover, clock, config, iam, slackNotifier, approvalCallback);
+    const drill = new Drill(world, cutover, clock, config, iam, slackNotifier, approvalCallback);
+    drill.realRandom = realRandom;
+    return drill;
   }
 
   private inBackground(work: Promise<unknown>): void {
@@ -221,6 +244,8 @@ export class Drill {
   }
 
   async close(): Promise<void> {
+    if (this.realRandom) Math.random = this.realRandom;
+    this.realRandom = undefined;
     this.clock.uninstall();
     await this.world.stop();
   }

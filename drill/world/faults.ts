@@ -44,7 +44,12 @@ export interface Fault {
   remaining: number;
   /** Applies only once the command has been called this many times. */
   after: number;
-  answer: (input: unknown) => unknown;
+  /** What the call gets instead; `proceed` lets the world answer it (to change or delay the answer). */
+  answer: (input: unknown, proceed: () => unknown) => unknown;
+  /** The fault's time window: it applies only while this says so (default: always). */
+  active?: () => boolean;
+  /** A lost response: the world applies the call, and the caller gets a broken connection instead. */
+  lost?: boolean;
 }
 
 /** Faults: command name → what its next calls do instead of answering; counts every call. */
@@ -60,7 +65,7 @@ export class FaultSchedule {
   take(command: string): Fault | undefined {
     const seen = this.callCounts.get(command) ?? 0;
     this.callCounts.set(command, seen + 1);
-    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after);
+    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after && (f.active?.() ?? true));
     if (fault) fault.remaining -= 1;
     return fault;
   }
