@@ -92,6 +92,9 @@ function installEnvironmentView(): void {
   const view = new Proxy(own, {
     get: (target, key): unknown => lambdaValue(key) ?? (Reflect.get(target, key) as unknown),
     has: (target, key) => lambdaValue(key) !== undefined || Reflect.has(target, key),
+    // Writes go to the process's own environment as a plain assignment: Node's process.env refuses the partial
+    // descriptor a default Proxy set would define for a key that already exists (a second drill in one process).
+    set: (target, key, value) => Reflect.set(target, key, value),
     ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(runningLambda.getStore() ?? {})])],
     getOwnPropertyDescriptor: (target, key) => {
       const value = lambdaValue(key);
