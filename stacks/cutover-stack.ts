@@ -135,7 +135,8 @@ export class CutoverStack extends Stack {
 
     this.lockTable.grant(steps.cutoverLock, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     this.eventsTopic.grantPublish(steps.notify);
-    this.approvalsTable.grant(steps.requestApproval, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // GetItem: reads back an existing approval when a failed condition does not return it.
+    this.approvalsTable.grant(steps.requestApproval, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     this.eventsTopic.grantPublish(steps.requestApproval);
 
     allow(steps.preflight, ['rds:DescribeDBInstances'], [replicaArn]);
@@ -214,7 +215,7 @@ export class CutoverStack extends Stack {
       },
     });
     signingSecret.grantRead(approvalCallback);
-    this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem');
+    this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     // SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat on this state machine only.
     this.stateMachine.stateMachine.grantTaskResponse(approvalCallback);
     // Slack cannot sign with SigV4: the function checks Slack's HMAC signature and the approver allow-list itself.

@@ -49,6 +49,26 @@ function isLive(item: Record<string, AttributeValue> | undefined, now: Date): bo
 }
 
 /**
+ * The lock item that refused us: DynamoDB returns it on the ConditionalCheckFailedException when asked
+ * (ReturnValuesOnConditionCheckFailure ALL_OLD; DynamoDB API reference, PutItem). When the exception
+ * carries none (a DynamoDB-compatible store that ignores the parameter), it is read back. Best effort:
+ * it only names the holder in the message.
+ */
+async function holderBehind(
+  deps: LockDeps,
+  key: Record<string, AttributeValue>,
+  error: ConditionalCheckFailedException,
+): Promise<Record<string, AttributeValue> | undefined> {
+  if (error.Item) return error.Item;
+  try {
+    const out = await deps.ddb.send(new GetItemCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
+    return (out as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Takes the per-environment lock with one conditional write: free, expired, or already ours
  * (a redriven execution keeps its id). A dry run only reads it: it writes nothing, but is
  * refused while a real cutover runs, since its plan would describe a half-changed world.
@@ -87,7 +107,7 @@ export async function acquireLock(deps: LockDeps, input: LockInput): Promise<Loc
     );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
-      throw new CutoverLockHeldError(describeHolder(error.Item, input.environment));
+      throw new CutoverLockHeldError(describeHolder(await holderBehind(deps, key, error), input.environment));
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
+  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -99,6 +100,27 @@ function summarize(item: Item): ApprovalSummary {
   };
 }
 
+/**
+ * The item a failed condition met, for the message: DynamoDB returns it on the
+ * ConditionalCheckFailedException when asked (ReturnValuesOnConditionCheckFailure ALL_OLD; DynamoDB
+ * API reference, PutItem and UpdateItem). When the exception carries none (the item did not exist,
+ * or a DynamoDB-compatible store that ignores the parameter), it is read back, strongly consistent
+ * and without the task token. Undefined: there is no such item.
+ */
+async function itemBehind(ddb: DynamoDBClient, table: string, approvalId: string, error: ConditionalCheckFailedException): Promise<Item | undefined> {
+  if (error.Item) return error.Item;
+  const out = await ddb.send(
+    new GetItemCommand({
+      TableName: table,
+      Key: { approvalId: { S: approvalId } },
+      ConsistentRead: true,
+      ProjectionExpression: 'approvalId, executionId, environment, #status, createdAt, expiresAt, notifiedAt, decidedBy, decidedAt',
+      ExpressionAttributeNames: { '#status': 'status' },
+    }),
+  );
+  return (out as { Item?: Item } | undefined)?.Item;
+}
+
 // ---- create ----------------------------------------------------------------------------------------------
 
 export interface NewApproval {
@@ -134,7 +156,9 @@ export async function createApproval(ddb: DynamoDBClient, table: string, approva
     return { created: true };
   } catch (error) {
     // The SDK error carries the old item, token included: keep only the summary, never the error.
-    if (error instanceof ConditionalCheckFailedException) return { created: false, existing: summarize(error.Item ?? {}) };
+    if (error instanceof ConditionalCheckFailedException) {
+      return { created: false, existing: summarize((await itemBehind(ddb, table, approval.approvalId, error)) ?? {}) };
+    }
     throw error;
   }
 }
@@ -262,7 +286,9 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
     claimed = out.Attributes ?? {};
   } catch (error) {
     // Never chain the SDK error: its Item holds the task token.
-    if (error instanceof ConditionalCheckFailedException) throw conditionFailure(input.approvalId, error.Item, now);
+    if (error instanceof ConditionalCheckFailedException) {
+      throw conditionFailure(input.approvalId, await itemBehind(deps.ddb, deps.table, input.approvalId, error), now);
+    }
     throw error;
   }
 

@@ -296,6 +296,12 @@ describe('alarms, the alarm trigger and the approval gate', () => {
     ]);
   });
 
+  it('lets the approval steps read an approval back (a failed condition may not return it), and nothing else on the table', () => {
+    const dynamoActions = (role: string) => statementsOf(role).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamoActions('ApprovalCallbackFunctionRole')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('RequestApprovalFunctionRole')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
   it('passes each Slack secret to its Lambda by name and grants GetSecretValue on that secret only', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     const secretIds = functions.flatMap((f) =>

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { InvalidToken, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -173,6 +173,25 @@ describe('decideApproval', () => {
     expect(everything(error)).not.toContain(TOKEN);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskFailureCommand, 0);
+  });
+
+  it('reads the old item only when the failed condition did not return it, and never asks for the token', async () => {
+    const decided = item({ status: 'approved', decidedBy: 'Lee Minji', decidedAt: NOW.toISOString() });
+    ddb.on(UpdateItemCommand).rejectsOnce(conditionFailed(decided)).rejectsOnce(conditionFailed());
+    const { taskToken: _token, ...withoutToken } = decided;
+    ddb.on(GetItemCommand).resolves({ Item: withoutToken });
+
+    await expect(decideApproval(decideDeps(), { approvalId: APPROVAL_ID, approve: true, by: 'x' })).rejects.toMatchObject({ name: 'ApprovalAlreadyDecidedError' });
+    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 0);
+    await expect(decideApproval(decideDeps(), { approvalId: APPROVAL_ID, approve: true, by: 'x' })).rejects.toMatchObject({
+      name: 'ApprovalAlreadyDecidedError',
+      message: expect.stringContaining('already approved by Lee Minji'),
+    });
+    expect(ddb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key: { approvalId: { S: APPROVAL_ID } }, ConsistentRead: true });
+    const read = ddb.commandCalls(GetItemCommand)[0]?.args[0].input;
+    expect(read?.ProjectionExpression?.split(/,\s*/)).not.toContain('taskToken');
+    expect(sfn.calls()).toHaveLength(0);
   });
 
   it('fails with ApprovalNotFoundError for an unknown id and sends nothing to Step Functions', async () => {

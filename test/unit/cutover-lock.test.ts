@@ -45,6 +45,14 @@ describe('cutover lock', () => {
     });
   });
 
+  it('reads the holder back when the refusal does not carry it, and still refuses if that read fails', async () => {
+    ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} }));
+    ddb.on(GetItemCommand).resolvesOnce({ Item: { executionId: { S: 'exec-0' }, acquiredAt: { S: '2026-11-27T02:55:00Z' } } }).rejects(new Error('throttled'));
+    await expect(acquireLock(deps, input)).rejects.toMatchObject({ name: 'CutoverLockHeldError', message: expect.stringContaining('exec-0, since 2026-11-27T02:55:00Z') });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'locks', Key: { lockId: { S: 'prod' } }, ConsistentRead: true });
+    await expect(acquireLock(deps, input)).rejects.toMatchObject({ name: 'CutoverLockHeldError', message: 'A cutover is already running for prod.' });
+  });
+
   it('only reads the lock in a dry run, and refuses while a real cutover holds it', async () => {
     ddb.on(GetItemCommand).resolves({});
     await expect(acquireLock(deps, { ...input, dryRun: true })).resolves.toMatchObject({ outcome: 'would-change' });
