@@ -200,6 +200,21 @@ export function failedState(e: Pick<ExecutionRecord, 'events' | 'error'>): strin
   return undefined;
 }
 
+/**
+ * The states the failure passed through on its way out: the failed state, then each enclosing
+ * Parallel or stage that failed with the same error (a poll that ran out fails in a branch's Fail
+ * state, and the report may name the stage). The execution's own terminal Fail state is not one.
+ */
+export function failurePath(e: Pick<ExecutionRecord, 'events' | 'error'>): string[] {
+  const first = failedState(e);
+  if (first === undefined) return [];
+  const failed = e.events.filter((ev) => ev.type === 'StateFailed' && ev.state && (e.error === null || ev.error === e.error)).map((ev) => ev.state ?? '');
+  const terminal = failed.at(-1);
+  const from = failed.indexOf(first);
+  const path = failed.slice(from);
+  return [...new Set(path.length > 1 && terminal !== first ? path.slice(0, -1) : path)];
+}
+
 /** Words that name a kind of step rather than which one. */
 const GENERIC = new Set(['check', 'switch', 'verify', 'request', 'the', 'and', 'after', 'failed', 'static', 'api']);
 const words = (s: string) => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0 && !GENERIC.has(w));
@@ -227,7 +242,7 @@ export function checkI5(r: ChaosRecord): Violation[] {
       continue;
     }
     const stepLine = /Failed step: (.+)/.exec(failure)?.[1]?.trim();
-    if (!stepLine || !namesState(stepLine, state ?? '')) {
+    if (!stepLine || !failurePath(e).some((s) => namesState(stepLine, s))) {
       v.push({ invariant: 'I5', message: `failed execution ${e.executionId}: the Slack message names step '${stepLine ?? '(none)'}', not the failed state '${state ?? '?'}'` });
     }
     if (!/Cause: \S/.test(failure)) v.push({ invariant: 'I5', message: `failed execution ${e.executionId}: the Slack message gives no cause` });

@@ -22,6 +22,7 @@ const OPTIONS = {
   env: { type: 'string', default: 'prod' },
   json: { type: 'boolean', default: false },
   out: { type: 'string', default: 'chaos-failures' },
+  shard: { type: 'string', default: '0/1' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -31,17 +32,24 @@ const ArgsSchema = z.strictObject({
   env: z.enum(Object.keys(ENVIRONMENTS) as [string, ...string[]], { error: `--env must be one of: ${Object.keys(ENVIRONMENTS).join(', ')}` }),
   json: z.boolean(),
   out: z.string().min(1, '--out must name a directory'),
+  /** `i/n`: run only the schedules whose index is i modulo n (to split one campaign over processes). */
+  shard: z
+    .string()
+    .regex(/^\d+\/[1-9]\d*$/, '--shard must be i/n, e.g. 0/2')
+    .transform((v) => v.split('/').map(Number) as [number, number])
+    .refine(([i, n]) => i < n, '--shard i/n needs i < n'),
   help: z.boolean(),
 });
 export type ChaosArgs = z.infer<typeof ArgsSchema>;
 
-export const CHAOS_USAGE = `Usage: npm run chaos -- --count <n> --seed <s> [--env prod|staging] [--json] [--out <dir>]
+export const CHAOS_USAGE = `Usage: npm run chaos -- --count <n> --seed <s> [--env prod|staging] [--json] [--out <dir>] [--shard i/n]
 
 Generates <n> fault schedules from seed <s> (the same seed gives the same schedules), runs each on
 the synthesized state machine against the simulated world, heals and re-runs a failed run, and
 checks the invariants I1-I7 from the world's recorded calls and end state.
 A violation's fault file is written to <dir>/<seed>-<index>.json (default chaos-failures/):
-npm start -- --faults <file> replays it. Exit 0: no violation; 1: violations; 2: bad arguments.`;
+npm start -- --faults <file> replays it. --shard i/n runs only the schedules whose index is i modulo n (one campaign over n processes).
+Exit 0: no violation; 1: violations; 2: bad arguments.`;
 
 export class ChaosUsageError extends Error {
   override name = 'ChaosUsageError';
@@ -86,16 +94,19 @@ const median = (xs: number[]): number | null => {
 };
 
 /** Runs the chaos campaign; `log` gets progress lines (stderr in the CLI). */
-export async function runChaos(args: Pick<ChaosArgs, 'count' | 'seed' | 'env' | 'out'>, log: (line: string) => void = () => undefined): Promise<ChaosSummary> {
+export async function runChaos(args: Pick<ChaosArgs, 'count' | 'seed' | 'env' | 'out'> & { shard?: [number, number] }, log: (line: string) => void = () => undefined): Promise<ChaosSummary> {
   const started = performance.now();
-  const schedules = generateSchedules(args.seed, args.count);
+  const [shard, shards] = args.shard ?? [0, 1];
+  const schedules = generateSchedules(args.seed, args.count)
+    .map((schedule, index) => ({ schedule, index }))
+    .filter(({ index }) => index % shards === shard);
   const baselines: BaselineCache = new Map();
   const byInvariant = Object.fromEntries(INVARIANTS.map((i) => [i, 0])) as Record<Invariant, number>;
   const byError: Record<string, number> = {};
   const rtos: number[] = [];
   const found: ChaosSummary['found'] = [];
   let runs = 0;
-  for (const [index, schedule] of schedules.entries()) {
+  for (const [done0, { schedule, index }] of schedules.entries()) {
     let violations: Violation[];
     try {
       const outcome = await runSchedule(schedule, { env: args.env, baselines });
@@ -117,7 +128,7 @@ export async function runChaos(args: Pick<ChaosArgs, 'count' | 'seed' | 'env' | 
         log(`VIOLATION ${v.invariant} seed ${args.seed} schedule ${index}: ${v.message}\n  fault file: ${faultFile} (npm start -- --faults ${faultFile})`);
       }
     }
-    const done = index + 1;
+    const done = done0 + 1;
     if (done % 10 === 0 || done === schedules.length) {
       const wall = (performance.now() - started) / 1000;
       log(`chaos ${done}/${schedules.length} schedules, ${runs} runs, ${found.length} violations, ${wall.toFixed(0)} s`);

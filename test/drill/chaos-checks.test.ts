@@ -136,6 +136,23 @@ describe('chaos invariant checks', () => {
     ).toBe('Preflight');
   });
 
+  it('I5: a poll that ran out may be named by its stage, never by an unrelated step', () => {
+    const timedOut = failedRun({
+      error: 'DistributionDeployTimeoutError',
+      events: [
+        { type: 'StateFailed', state: 'CloudFront static deployment timed out', error: 'DistributionDeployTimeoutError' },
+        { type: 'StateFailed', state: 'Recover', error: 'DistributionDeployTimeoutError' },
+        { type: 'StateCaught', state: 'Recover' },
+        { type: 'StateFailed', state: 'Cutover failed', error: 'DistributionDeployTimeoutError' },
+      ],
+      slackTexts: ['❌ Cutover failed: prod\nFailed step: Recover\nError: DistributionDeployTimeoutError\nCause: CloudFront static deployment did not finish'],
+    });
+    const ok = { ...clean(), executions: [timedOut, execution({ phase: 'rerun' })] };
+    expect(checkI5(ok)).toEqual([]);
+    const other = { ...timedOut, slackTexts: [timedOut.slackTexts[0]?.replace('Failed step: Recover', 'Failed step: Cutover') ?? ''] };
+    expect(checkI5({ ...ok, executions: [other] })[0]?.message).toMatch(/names step 'Cutover'/);
+  });
+
   it('I6: a secret in the history, output, a message or a call input is a violation', () => {
     const secret = 'signing-secret-value';
     expect(checkI6({ ...clean(), executions: [execution({ events: [{ type: 'TaskSucceeded', cause: `x ${secret}` }] })] })).toHaveLength(1);
