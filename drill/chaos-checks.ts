@@ -158,7 +158,8 @@ export function checkI3(r: ChaosRecord): Violation[] {
   const rerun = r.executions.find((e) => e.phase === 'rerun');
   const failed = r.executions.filter((e) => e.phase !== 'rerun' && e.status === 'FAILED');
   const real = r.executions.some((e) => !e.dryRun && e.status === 'SUCCEEDED');
-  if (failed.length > 0 && r.executions.filter((e) => e.phase === 'first').every((e) => e.status === 'FAILED') && !rerun) {
+  // Executions started together: if none of them completed, the run was re-run after healing.
+  if (failed.length > 0 && failed.length === r.executions.filter((e) => e.phase !== 'rerun').length && !rerun) {
     v.push({ invariant: 'I3', message: 'a failed run was not re-run after healing' });
   }
   if (rerun && rerun.status !== 'SUCCEEDED') v.push({ invariant: 'I3', message: `the re-run after healing ended ${rerun.status}: ${rerun.error ?? ''} ${rerun.cause ?? ''}`.trim() });

@@ -94,6 +94,9 @@ describe('chaos invariant checks', () => {
     const rerunFailed = { ...clean(), executions: [failedRun(), failedRun({ phase: 'rerun', executionId: `${EXEC}-2` })] };
     expect(checkI3(rerunFailed).map((v) => v.message)).toContainEqual(expect.stringMatching(/^the re-run after healing ended FAILED/));
     expect(checkI3({ ...clean(), executions: [failedRun(), execution({ phase: 'rerun', executionId: `${EXEC}-2` })] })).toEqual([]);
+    // Two at once: the lock's loser failed and the other completed; nothing to re-run.
+    expect(checkI3({ ...clean(), executions: [failedRun({ error: 'CutoverLockHeldError' }), execution({ phase: 'concurrent', executionId: `${EXEC}-2` })] })).toEqual([]);
+    expect(checkI3({ ...clean(), executions: [failedRun(), failedRun({ phase: 'concurrent', executionId: `${EXEC}-2` })] }).map((v) => v.message)).toContain('a failed run was not re-run after healing');
   });
 
   it('I4: two concurrent executions that both change the world is a violation', () => {
