@@ -61,6 +61,8 @@ function localArn(logicalId: string, template: CfnTemplate, region: string): str
   const type = template.Resources[logicalId]?.Type;
   if (type === 'AWS::Lambda::Function') return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${logicalId}`;
   if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${region}:${LOCAL_ACCOUNT}:${logicalId}`;
+  // IAM role ARNs have no Region: arn:aws:iam::<account>:role/<name>.
+  if (type === 'AWS::IAM::Role') return `arn:aws:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
   return `arn:aws:local:${region}:${LOCAL_ACCOUNT}:${logicalId}`;
 }
 

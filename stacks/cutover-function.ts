@@ -23,8 +23,8 @@ const FUNCTIONS_DIR = path.join(__dirname, '..', 'functions');
 /**
  * The one place the step Lambdas' defaults live: local esbuild bundling (no Docker),
  * arm64, Node.js 24, source maps, X-Ray, JSON logs with a retention, a role that may
- * write only its own log group, and the CUTOVER_STEP marker the local drill uses to
- * bind each Task to its handler.
+ * write only its own log group, the CUTOVER_STEP marker the local drill uses to
+ * bind each Task to its handler, and CUTOVER_ROLE_ARN (the function's role).
  */
 export class CutoverFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: CutoverFunctionProps) {
@@ -53,6 +53,9 @@ export class CutoverFunction extends nodejs.NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         // Every SDK and Kubernetes call gets a timeout well below this (functions/shared/aws-client.ts).
         LAMBDA_TIMEOUT_SECONDS: String(props.timeout.toSeconds()),
+        // The function's own role: a dry run asks IAM to simulate its policy (iam:SimulatePrincipalPolicy
+        // takes the role ARN, not the assumed-role session ARN the Lambda runs as).
+        CUTOVER_ROLE_ARN: role.roleArn,
         ...props.environment,
       },
       bundling: {

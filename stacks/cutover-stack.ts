@@ -170,6 +170,13 @@ export class CutoverStack extends Stack {
         },
       });
     }
+    // A dry run proves each mutating step's permissions: the step asks IAM to simulate its own role's
+    // policy for the exact change it would make. Read-only, and on the role itself only.
+    for (const fn of [steps.cutoverLock, steps.promoteReplica, steps.switchCloudfront, steps.switchDnsRecord]) {
+      const role = fn.role;
+      if (role === undefined) throw new Error(`${fn.node.id} has no role`);
+      allow(fn, ['iam:SimulatePrincipalPolicy'], [role.roleArn]);
+    }
     // Route 53 change ids are not known in advance; GetChange is read-only.
     allow(steps.checkDnsChange, ['route53:GetChange'], [this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })]);
 

@@ -4,16 +4,31 @@ import { clock } from '../shared/clock';
 import { perInvocationEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
-import { awsClientConfig } from '../shared/aws-client';
+import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
+import { IAMClient } from '../shared/iam-client';
+import { roleArnFromEnv } from '../shared/permissions';
 
 const ddb = new DynamoDBClient(awsClientConfig());
+const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
 
 const lockDeps = perInvocationEnv(
   z.object({
     LOCK_TABLE_NAME: z.string().min(1),
     LOCK_TTL_SECONDS: z.coerce.number().int().positive(),
   }),
-  (env): LockDeps => ({ ddb, tableName: env.LOCK_TABLE_NAME, ttlSeconds: env.LOCK_TTL_SECONDS, now: () => clock.now() }),
+  (env): LockDeps => ({
+    ddb,
+    tableName: env.LOCK_TABLE_NAME,
+    ttlSeconds: env.LOCK_TTL_SECONDS,
+    now: () => clock.now(),
+    // The role ARN is read per invocation, and only by a dry run.
+    permissions: {
+      iam,
+      get roleArn() {
+        return roleArnFromEnv();
+      },
+    },
+  }),
 );
 
 export const handler = defineStep('Cutover lock', LockInputSchema, (input) => {

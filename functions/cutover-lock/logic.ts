@@ -9,6 +9,7 @@ import {
 import { z } from 'zod';
 import type { StepResult } from '../shared/contracts';
 import { CutoverLockHeldError } from '../shared/errors';
+import { arnAccount, provePermissions, type PermissionDeps } from '../shared/permissions';
 
 export const LockInputSchema = z.object({
   action: z.enum(['acquire', 'release']),
@@ -25,6 +26,8 @@ export interface LockDeps {
   /** How long a lock lives: the execution timeout, so a timed-out run cannot hold it forever. */
   ttlSeconds: number;
   now: () => Date;
+  /** Dry run only: proves the role may write and delete the lock (iam:SimulatePrincipalPolicy). */
+  permissions: PermissionDeps;
 }
 
 export type LockResult = StepResult & {
@@ -82,6 +85,12 @@ export async function acquireLock(deps: LockDeps, input: LockInput): Promise<Loc
     if (isLive(current.Item, now) && current.Item?.executionId?.S !== input.executionId) {
       throw new CutoverLockHeldError(describeHolder(current.Item, input.environment));
     }
+    // The writes a real run makes: PutItem to acquire, DeleteItem to release (arn:aws:dynamodb:<region>:<account>:table/<name>).
+    const table = `arn:aws:dynamodb:${await deps.ddb.config.region()}:${arnAccount(deps.permissions.roleArn)}:table/${deps.tableName}`;
+    await provePermissions(deps.permissions, [
+      { action: 'dynamodb:PutItem', resourceArns: [table], purpose: '(acquire)' },
+      { action: 'dynamodb:DeleteItem', resourceArns: [table], purpose: '(release)' },
+    ]);
     return {
       step: STEP,
       outcome: 'would-change',
@@ -116,7 +125,7 @@ export async function acquireLock(deps: LockDeps, input: LockInput): Promise<Loc
 }
 
 /** Releases the lock only if this execution holds it; releasing twice is a no-op. */
-export async function releaseLock(deps: LockDeps, input: LockInput): Promise<LockResult> {
+export async function releaseLock(deps: Omit<LockDeps, 'permissions'>, input: LockInput): Promise<LockResult> {
   if (input.dryRun) return { step: STEP, outcome: 'already-done', changes: [], holder: null };
   try {
     await deps.ddb.send(

@@ -4,12 +4,22 @@ import { clock } from '../shared/clock';
 import { RdsTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { promoteReplica } from './logic';
-import { awsClientConfig } from '../shared/aws-client';
+import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
+import { IAMClient } from '../shared/iam-client';
+import { roleArnFromEnv } from '../shared/permissions';
 
 // The Lambda's own (standby) Region: the control plane never calls the failing primary.
 const rds = new RDSClient(awsClientConfig());
 const cw = new CloudWatchClient(awsClientConfig());
+const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+/** The role ARN is read per invocation, and only by a dry run. */
+const permissions = {
+  iam,
+  get roleArn() {
+    return roleArnFromEnv();
+  },
+};
 
 export const handler = defineStep('Promote RDS replica', stepInput(RdsTargetSchema), (input) =>
-  promoteReplica({ rds, cw, clock }, input),
+  promoteReplica({ rds, cw, clock, permissions }, input),
 );

@@ -7,6 +7,7 @@ import {
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Clock } from '../shared/clock';
 import type { Change, CutoverMode, RdsTarget, StepResult } from '../shared/contracts';
+import { arnAccount, provePermissions, type PermissionDeps } from '../shared/permissions';
 import {
   PromotionFailedError,
   ReplicaBackingUpError,
@@ -21,6 +22,8 @@ export interface RdsDeps {
   rds: RDSClient;
   cw: CloudWatchClient;
   clock: Clock;
+  /** Dry run only: proves the role may promote the replica (iam:SimulatePrincipalPolicy). */
+  permissions: PermissionDeps;
 }
 
 export interface PromoteInput {
@@ -240,6 +243,10 @@ export async function promoteReplica(deps: RdsDeps, input: PromoteInput): Promis
   const points = input.mode === 'planned' && !input.dryRun ? await metricDatapoints(deps.cw, query) : await metricDatapointsOrNull(deps.cw, query);
   const replication = assessReplication(instance, points, query);
   if (input.dryRun) {
+    // The replica's own ARN, as DescribeDBInstances returns it; else built as RDS writes it
+    // (arn:aws:rds:<region>:<account>:db:<id>), in the client's Region and the role's account.
+    const replicaArn = instance.DBInstanceArn ?? `arn:aws:rds:${await deps.rds.config.region()}:${arnAccount(deps.permissions.roleArn)}:db:${id}`;
+    await provePermissions(deps.permissions, [{ action: 'rds:PromoteReadReplica', resourceArns: [replicaArn] }]);
     // A dry run reports the change and the replication state; it never waits (no retry loop).
     return result('would-change', [change], replication, null);
   }

@@ -7,6 +7,7 @@ import {
   type Rpo,
   type StepTiming,
 } from '../shared/contracts';
+import { DryRunPermissionDeniedError } from '../shared/errors';
 
 /** Where the state machine collects each group of step results (under `$.results`), in run order, with its report name. */
 export const STAGE_GROUPS = [
@@ -183,6 +184,12 @@ const NEXT_STEPS: Record<string, string[]> = {
   ],
 };
 
+/** What to do when a dry run's permission check (iam:SimulatePrincipalPolicy) found a change a step's role may not make. */
+const PERMISSION_NEXT_STEPS = [
+  'This was a dry run: nothing was changed. A real cutover would fail at the step named above, because its role may not make the change listed.',
+  'Grant each permission listed above to the role named there (deploy the stack again), then run the dry run again until it passes.',
+];
+
 /** The step name the handler put in front of its error message, e.g. "[Promote RDS replica] ...". */
 export function failedStep(message: string): string | null {
   const match = /^\[([^\]]+)\]/.exec(message);
@@ -213,7 +220,10 @@ export function buildReport(input: ReportInput, finishedAt: Date): CutoverReport
           step: failedStep(cause) ?? input.failure.stage,
           error: input.failure.Error,
           cause,
-          nextSteps: NEXT_STEPS[input.failure.stage] ?? ['Read the cause above, fix it and start the cutover again.'],
+          nextSteps:
+            input.failure.Error === DryRunPermissionDeniedError.name
+              ? PERMISSION_NEXT_STEPS
+              : (NEXT_STEPS[input.failure.stage] ?? ['Read the cause above, fix it and start the cutover again.']),
         }
       : null,
   };

@@ -57,6 +57,12 @@ export class DnsChangeInProgressError extends CutoverError {}
 export class DnsRecordMismatchError extends CutoverError {}
 /** Route 53 refused the zone's ChangeBatch (InvalidChangeBatch/InvalidInput); none of its records changed. Never retried. */
 export class DnsChangeRejectedError extends CutoverError {}
+/**
+ * Dry run: IAM's policy simulation (iam:SimulatePrincipalPolicy) says a step's role may not make the
+ * change a real run would make, or the role cannot run the simulation. The dry run ends blocked, as a
+ * preflight blocker ends a run; nothing was changed. Never retried.
+ */
+export class DryRunPermissionDeniedError extends CutoverError {}
 /** The DR endpoint did not answer as expected. Retried, then fails the run. */
 export class EndpointUnhealthyError extends CutoverError {}
 /** An AWS API throttled or answered 5xx after the SDK's own retries. Retried by the state machine. */

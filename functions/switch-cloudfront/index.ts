@@ -2,11 +2,21 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DistributionTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchCloudFront } from './logic';
-import { awsClientConfig } from '../shared/aws-client';
+import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
+import { IAMClient } from '../shared/iam-client';
+import { roleArnFromEnv } from '../shared/permissions';
 
 /** The CloudFront control plane is global, served from us-east-1. */
 const cloudfront = new CloudFrontClient(awsClientConfig({ region: 'us-east-1' }));
+const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+/** The role ARN is read per invocation, and only by a dry run. */
+const permissions = {
+  iam,
+  get roleArn() {
+    return roleArnFromEnv();
+  },
+};
 
 export const handler = defineStep(STEP_NAME, stepInput(DistributionTargetSchema), (input) =>
-  switchCloudFront({ cloudfront }, input),
+  switchCloudFront({ cloudfront, permissions }, input),
 );

@@ -5,6 +5,7 @@ import {
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
 import type { BehaviorTarget, Change, DistributionTarget, StepResult } from '../shared/contracts';
+import { arnAccount, provePermissions, type PermissionDeps } from '../shared/permissions';
 import {
   AwsTransientError,
   DistributionConfigChangedError,
@@ -20,6 +21,8 @@ export const MAX_UPDATE_ATTEMPTS = 3;
 
 export interface SwitchCloudFrontDeps {
   cloudfront: CloudFrontClient;
+  /** Dry run only: proves the role may make the update (iam:SimulatePrincipalPolicy). */
+  permissions: PermissionDeps;
 }
 
 export interface SwitchCloudFrontInput {
@@ -136,7 +139,13 @@ export async function switchCloudFront(
     const plan = switchBehaviors(config, behaviors);
     const changes = plan.changes.map((s) => toChange(distributionId, s));
     if (changes.length === 0) return result('already-done', []);
-    if (input.dryRun) return result('would-change', changes);
+    if (input.dryRun) {
+      // CloudFront ARNs have no Region: arn:aws:cloudfront::<account>:distribution/<id>.
+      await provePermissions(deps.permissions, [
+        { action: 'cloudfront:UpdateDistribution', resourceArns: [`arn:aws:cloudfront::${arnAccount(deps.permissions.roleArn)}:distribution/${distributionId}`] },
+      ]);
+      return result('would-change', changes);
+    }
     try {
       await deps.cloudfront.send(
         new UpdateDistributionCommand({ Id: distributionId, IfMatch: etag, DistributionConfig: plan.config }),

@@ -6,12 +6,15 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { Change, DnsZoneTarget, RecordTarget, StepResult } from '../shared/contracts';
+import { provePermissions, route53ChangeContext, type PermissionDeps } from '../shared/permissions';
 import { AwsTransientError, DnsChangeInProgressError, DnsChangeRejectedError, DnsRecordMismatchError } from '../shared/errors';
 
 export const STEP_NAME = 'Switch DNS zone';
 
 export interface SwitchDnsRecordDeps {
   route53: Route53Client;
+  /** Dry run only: proves the role may send the zone's ChangeBatch (iam:SimulatePrincipalPolicy). */
+  permissions: PermissionDeps;
 }
 
 export interface SwitchDnsRecordInput {
@@ -259,7 +262,19 @@ export async function switchDnsRecord(deps: SwitchDnsRecordDeps, input: SwitchDn
     });
   });
   if (upserts.length === 0) return { step: STEP_NAME, outcome: 'already-done', hostedZoneId, changes: [], changeId: null };
-  if (input.dryRun) return { step: STEP_NAME, outcome: 'would-change', hostedZoneId, changes, changeId: null };
+  if (input.dryRun) {
+    // The exact ChangeBatch a real run sends: its names, types and actions are the condition keys.
+    const sent = upserts.map((u) => ({ name: u.ResourceRecordSet?.Name ?? '', type: u.ResourceRecordSet?.Type ?? '', action: 'UPSERT' as const }));
+    await provePermissions(deps.permissions, [
+      {
+        action: 'route53:ChangeResourceRecordSets',
+        resourceArns: [`arn:aws:route53:::hostedzone/${hostedZoneId}`],
+        context: route53ChangeContext(sent),
+        purpose: `for ${[...new Set(sent.map((c) => `${normalizeDnsName(c.name)} ${c.type}`))].join(', ')} (UPSERT)`,
+      },
+    ]);
+    return { step: STEP_NAME, outcome: 'would-change', hostedZoneId, changes, changeId: null };
+  }
 
   try {
     const out = await deps.route53.send(

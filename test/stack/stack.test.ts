@@ -152,6 +152,29 @@ describe('the cutover stack', () => {
     expect(mismatched.map((f) => f.Properties.Environment?.Variables?.CUTOVER_STEP)).toEqual([]);
   });
 
+  it('tells every step Lambda its own role ARN (CUTOVER_ROLE_ARN), which a dry run simulates', () => {
+    type Fn = { Properties: { Role?: unknown; Environment?: { Variables?: Record<string, unknown> } } };
+    const functions = (Object.values(template.findResources('AWS::Lambda::Function')) as Fn[]).filter((f) => f.Properties.Environment?.Variables?.CUTOVER_STEP);
+    const mismatched = functions.filter((f) => JSON.stringify(f.Properties.Environment?.Variables?.CUTOVER_ROLE_ARN) !== JSON.stringify(f.Properties.Role));
+    expect(mismatched.map((f) => f.Properties.Environment?.Variables?.CUTOVER_STEP)).toEqual([]);
+  });
+
+  it('lets each mutating step simulate only its own role\'s policy (iam:SimulatePrincipalPolicy on that role), and no other role', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    const simulating = ['CutoverLockFunctionRole', 'PromoteReplicaFunctionRole', 'SwitchCloudfrontFunctionRole', 'SwitchDnsRecordFunctionRole'];
+    for (const prefix of simulating) {
+      const roleId = Object.keys(roles).find((id) => id.startsWith(prefix));
+      const grants = statementsOf(prefix).filter((s) => actionsOf(s).includes('iam:SimulatePrincipalPolicy'));
+      expect(grants).toEqual([{ Action: 'iam:SimulatePrincipalPolicy', Effect: 'Allow', Resource: { 'Fn::GetAtt': [roleId, 'Arn'] } }]);
+    }
+    const policies = template.findResources('AWS::IAM::Policy');
+    const others = Object.values(policies)
+      .filter((p) => !simulating.some((prefix) => JSON.stringify(p.Properties.Roles).includes(prefix)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('iam:')));
+    expect(others).toEqual([]);
+  });
+
   it('retries a step Lambda that ran past its timeout (Sandbox.Timedout, Lambda.Unknown) in every Task', () => {
     type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number };
     const tasks = states.filter(([, s]) => s.Type === 'Task');

@@ -4,6 +4,8 @@ import type { SimulatedWorld } from '../../drill/world';
 import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
 import { rpoText } from '../../functions/shared/rpo';
+import type { SimulatePrincipalPolicyCommandInput } from '../../functions/shared/iam-client';
+import { iamMock, SimulateCommand, simulations } from '../support/permissions';
 
 /**
  * Executes the synthesized definition (the one `cdk deploy` ships) in-process, every Task
@@ -20,12 +22,23 @@ async function open(arrange?: (w: SimulatedWorld) => void, options: { primaryOut
 }
 
 afterEach(async () => {
+  iamMock.reset();
   await drill.close();
 });
 
 const emergency = { mode: 'emergency', dryRun: false, reason: 'Seoul Region outage drill', requestedBy: 'sre-oncall' };
 const run = (input: unknown): Promise<DrillRun> => drill.run(input);
 const publishedTypes = () => world.published.map((p) => (p.message as { type: string }).type);
+
+/** IAM's policy simulation for the dry run's permission checks: `deny` lists the actions it denies (implicitDeny). */
+function iamSimulates(deny: string[] = []): void {
+  iamMock.on(SimulateCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
+    EvaluationResults: input.ActionNames.flatMap((a) =>
+      (input.ResourceArns ?? ['*']).map((r) => ({ EvalActionName: a, EvalResourceName: r, EvalDecision: deny.includes(a) ? 'implicitDeny' : 'allowed' })),
+    ),
+    IsTruncated: false,
+  }));
+}
 
 function indexOf(states: string[], name: string): number {
   const i = states.indexOf(name);
@@ -92,6 +105,7 @@ describe('the synthesized cutover state machine', () => {
 
   it('walks the same graph in a dry run with zero mutating calls and reports the plan', async () => {
     await open();
+    iamSimulates();
     const { result, report } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
@@ -117,10 +131,54 @@ describe('the synthesized cutover state machine', () => {
     );
   });
 
+  it('proves in a dry run that each mutating step may make its change, asking IAM about the exact call', async () => {
+    await open();
+    iamSimulates();
+    const { result } = await run({ ...emergency, dryRun: true });
+
+    expect(result.status).toBe('SUCCEEDED');
+    const asked = simulations().map((s) => `${s.ActionNames.join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
+    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${process.env.LOCK_TABLE_NAME ?? ''}`;
+    expect(asked.sort()).toEqual(
+      [
+        `dynamodb:DeleteItem ${lockTable}`,
+        `dynamodb:PutItem ${lockTable}`,
+        `cloudfront:UpdateDistribution arn:aws:cloudfront::123456789012:distribution/${config.cloudfront.distributionId}`,
+        `cloudfront:UpdateDistribution arn:aws:cloudfront::123456789012:distribution/${config.cloudfront.distributionId}`,
+        `rds:PromoteReadReplica arn:aws:rds:${config.standbyRegion}:123456789012:db:${config.rds.replicaInstanceId}`,
+        `route53:ChangeResourceRecordSets arn:aws:route53:::hostedzone/${config.route53.hostedZoneId}`,
+      ].sort(),
+    );
+    // PolicySourceArn is a role ARN (the function's role), never an assumed-role session ARN.
+    expect(simulations().every((s) => /^arn:aws:iam::123456789012:role\//.test(s.PolicySourceArn))).toBe(true);
+    expect(world.mutatingCalls()).toEqual([]);
+  });
+
+  it('ends a dry run blocked when IAM says a step may not make its change, naming the role, action and resource; nothing is sent', async () => {
+    await open();
+    iamSimulates(['route53:ChangeResourceRecordSets']);
+    const { result, report } = await run({ ...emergency, dryRun: true });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('DryRunPermissionDeniedError');
+    expect(result.statesEntered).toEqual(expect.arrayContaining(['Report failure', 'Announce failure', 'Release cutover lock after failure']));
+    expect(result.statesEntered).not.toContain('Verify DR endpoint');
+    expect(world.mutatingCalls()).toEqual([]);
+    expect(world.kube.mutatingRequests()).toEqual([]);
+    expect(world.lock.size).toBe(0);
+    expect(report).toMatchObject({ dryRun: true, status: 'failed', failure: { stage: 'Switch traffic', error: 'DryRunPermissionDeniedError' } });
+    expect(report?.failure?.cause).toMatch(
+      new RegExp(`may not route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/${config.route53.hostedZoneId} for api\\.staging\\.portforge\\.org A \\(UPSERT\\): implicitDeny`),
+    );
+    expect(report?.failure?.nextSteps.join(' ')).toMatch(/dry run.*nothing was changed/i);
+    expect(publishedTypes().at(-1)).toBe('cutover.failed');
+  });
+
   it('dry-runs a failover record: the diff names the exact record set, and nothing is sent', async () => {
     const record = { name: 'api.staging.portforge.org', type: 'A' as const, setIdentifier: 'seoul', failover: 'PRIMARY' as const };
     drill = await Drill.create({ config: testConfig('staging', { route53: { records: [record] } }) });
     world = drill.world;
+    iamSimulates();
 
     const { result, report } = await run({ ...emergency, dryRun: true });
 

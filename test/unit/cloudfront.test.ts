@@ -15,6 +15,7 @@ import type { BehaviorTarget, DistributionTarget } from '../../functions/shared/
 import { handler as switchHandler } from '../../functions/switch-cloudfront';
 import { MAX_UPDATE_ATTEMPTS, switchBehaviors, switchCloudFront } from '../../functions/switch-cloudfront/logic';
 import { lambdaContext } from '../support/lambda';
+import { allowAll, iamMock, permissions, ROLE_ARN, SimulateCommand, simulations } from '../support/permissions';
 
 const cf = mockClient(CloudFrontClient);
 const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
@@ -248,7 +249,11 @@ function updateInputs(): DistributionConfig[] {
   return cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.DistributionConfig!);
 }
 
-beforeEach(() => cf.reset());
+beforeEach(() => {
+  cf.reset();
+  iamMock.reset();
+  allowAll();
+});
 
 describe('switchBehaviors', () => {
   it('changes only the configured TargetOriginIds and round-trips everything else unchanged', () => {
@@ -337,8 +342,8 @@ describe('Switch CloudFront origins', () => {
   it('switches only once even when retried: the second run reports already-done and sends no update', async () => {
     const state = fakeDistribution();
 
-    const first = await switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET });
-    const second = await switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET });
+    const first = await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
+    const second = await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
 
     expect(first.outcome).toBe('changed');
     expect(second).toEqual({ step: 'Switch CloudFront origins', outcome: 'already-done', changes: [], distributionId: DIST });
@@ -349,7 +354,7 @@ describe('Switch CloudFront origins', () => {
   it('dry run lists one change per behaviour and sends no update', async () => {
     fakeDistribution();
 
-    const result = await switchCloudFront({ cloudfront }, { dryRun: true, target: TARGET });
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: true, target: TARGET });
 
     expect(result.outcome).toBe('would-change');
     expect(result.changes).toEqual([
@@ -363,7 +368,7 @@ describe('Switch CloudFront origins', () => {
   it('dry run after the switch reports already-done and sends no update', async () => {
     fakeDistribution(expectedTokyoConfig());
 
-    const result = await switchCloudFront({ cloudfront }, { dryRun: true, target: TARGET });
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: true, target: TARGET });
 
     expect(result).toMatchObject({ outcome: 'already-done', changes: [] });
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 0);
@@ -374,7 +379,7 @@ describe('Switch CloudFront origins', () => {
     partly.DefaultCacheBehavior!.TargetOriginId = 'front-tokyo';
     fakeDistribution(partly);
 
-    const result = await switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET });
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
 
     expect(result.changes.map((c) => c.resource)).toEqual([
       `cloudfront/${DIST}/behavior//static/*`,
@@ -409,7 +414,7 @@ describe('Switch CloudFront origins', () => {
   it('reports a missing distribution as DistributionMisconfiguredError', async () => {
     cf.on(GetDistributionConfigCommand).rejects(new NoSuchDistribution({ message: 'no such distribution', $metadata: {} }));
 
-    await expect(switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET })).rejects.toMatchObject({
+    await expect(switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET })).rejects.toMatchObject({
       name: 'DistributionMisconfiguredError',
     });
   });
@@ -422,7 +427,7 @@ describe('Switch CloudFront origins', () => {
       .rejectsOnce(new PreconditionFailed({ message: 'The If-Match version is stale', $metadata: {} }))
       .resolvesOnce({ ETag: 'E3' });
 
-    const result = await switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET });
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
 
     expect(result.outcome).toBe('changed');
     expect(cf).toHaveReceivedCommandTimes(GetDistributionConfigCommand, 2);
@@ -438,7 +443,7 @@ describe('Switch CloudFront origins', () => {
       .resolvesOnce({ DistributionConfig: expectedTokyoConfig(), ETag: 'E2' });
     cf.on(UpdateDistributionCommand).rejects(new PreconditionFailed({ message: 'stale', $metadata: {} }));
 
-    const result = await switchCloudFront({ cloudfront }, { dryRun: false, target: TARGET });
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
 
     expect(result.outcome).toBe('already-done');
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
@@ -523,5 +528,46 @@ describe('Check CloudFront deployed', () => {
     await expect(checkCloudFront({ cloudfront }, { dryRun: false, attempt: 0, target: TARGET })).rejects.toMatchObject({
       name: 'DistributionMisconfiguredError',
     });
+  });
+});
+
+describe('Switch CloudFront origins: a dry run proves the role may update the distribution', () => {
+  const denied = (decision: 'implicitDeny' | 'explicitDeny') => {
+    iamMock.reset();
+    iamMock.on(SimulateCommand).resolves({
+      EvaluationResults: [{ EvalActionName: 'cloudfront:UpdateDistribution', EvalResourceName: `arn:aws:cloudfront::111122223333:distribution/${DIST}`, EvalDecision: decision }],
+      IsTruncated: false,
+    });
+  };
+
+  it('asks IAM about UpdateDistribution on the distribution ARN in the role\'s account, and sends no update when allowed', async () => {
+    fakeDistribution();
+    const result = await switchCloudFront({ cloudfront, permissions }, { dryRun: true, target: TARGET });
+    expect(result.outcome).toBe('would-change');
+    expect(simulations()).toEqual([
+      { PolicySourceArn: ROLE_ARN, ActionNames: ['cloudfront:UpdateDistribution'], ResourceArns: [`arn:aws:cloudfront::111122223333:distribution/${DIST}`] },
+    ]);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 0);
+  });
+
+  it('blocks the dry run on implicitDeny, naming the role, the action and the distribution, and sends no update', async () => {
+    fakeDistribution();
+    denied('implicitDeny');
+    const run = switchCloudFront({ cloudfront, permissions }, { dryRun: true, target: TARGET });
+    await expect(run).rejects.toMatchObject({ name: 'DryRunPermissionDeniedError' });
+    await expect(run).rejects.toThrow(`the cutover role dr-cutover-step-role may not cloudfront:UpdateDistribution on arn:aws:cloudfront::111122223333:distribution/${DIST}: implicitDeny`);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 0);
+  });
+
+  it('says an explicit deny must be removed, not granted', async () => {
+    fakeDistribution();
+    denied('explicitDeny');
+    await expect(switchCloudFront({ cloudfront, permissions }, { dryRun: true, target: TARGET })).rejects.toThrow(/explicitDeny\. A real run would fail here; remove or narrow the Deny statement/);
+  });
+
+  it('never simulates in a real run', async () => {
+    fakeDistribution();
+    await switchCloudFront({ cloudfront, permissions }, { dryRun: false, target: TARGET });
+    expect(simulations()).toEqual([]);
   });
 });

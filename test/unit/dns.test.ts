@@ -17,6 +17,7 @@ import type { DnsZoneTarget } from '../../functions/shared/contracts';
 import { handler as switchHandler } from '../../functions/switch-dns-record';
 import { normalizeDnsName, switchDnsRecord } from '../../functions/switch-dns-record/logic';
 import { lambdaContext } from '../support/lambda';
+import { allowAll, iamMock, permissions, ROLE_ARN, SimulateCommand, simulations } from '../support/permissions';
 
 const r53 = mockClient(Route53Client);
 const route53 = new Route53Client({ region: 'us-east-1' });
@@ -74,7 +75,11 @@ const throttling = () =>
     $retryable: { throttling: true },
   });
 
-beforeEach(() => r53.reset());
+beforeEach(() => {
+  r53.reset();
+  iamMock.reset();
+  allowAll();
+});
 
 describe('normalizeDnsName', () => {
   it('ignores case, the trailing dot and Route 53 octal escapes', () => {
@@ -115,7 +120,7 @@ describe('Switch DNS zone', () => {
     fakeZone([seoulRecord('api.portforge.org'), seoulRecord('auth.portforge.org'), { ...seoulRecord('auth.portforge.org'), Type: 'AAAA' }]);
 
     const result = await switchDnsRecord(
-      { route53 },
+      { route53, permissions },
       { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'AAAA' }]) },
     );
 
@@ -140,7 +145,7 @@ describe('Switch DNS zone', () => {
       { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'secondary', Failover: 'SECONDARY', AliasTarget: { DNSName: `${TOKYO_ALB}.`, HostedZoneId: TOKYO_ALB_ZONE, EvaluateTargetHealth: true } },
     ]);
 
-    const result = await switchDnsRecord({ route53 }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', failover: 'PRIMARY' }]) });
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', failover: 'PRIMARY' }]) });
 
     expect(result).toMatchObject({ outcome: 'changed', changes: [{ resource: `route53/${ZONE}/api.portforge.org/A/seoul` }] });
     expect(sentBatches()[0]?.ChangeBatch?.Changes).toEqual([
@@ -166,7 +171,7 @@ describe('Switch DNS zone', () => {
       { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'seoul', Weight: 100, AliasTarget: SEOUL },
     ]);
 
-    await switchDnsRecord({ route53 }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', weight: 100 }]) });
+    await switchDnsRecord({ route53, permissions }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', weight: 100 }]) });
 
     expect(sentBatches()[0]?.ChangeBatch?.Changes?.map((c) => [c.ResourceRecordSet?.SetIdentifier, c.ResourceRecordSet?.Weight])).toEqual([['seoul', 100]]);
   });
@@ -181,7 +186,7 @@ describe('Switch DNS zone', () => {
     }));
     fakeZone([...variants, { Name: 'api.portforge.org', Type: 'A', SetIdentifier: 'seoul', Weight: 5, AliasTarget: SEOUL }]);
 
-    const result = await switchDnsRecord({ route53 }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', weight: 5 }]) });
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A', setIdentifier: 'seoul', weight: 5 }]) });
 
     expect(result.outcome).toBe('changed');
     expect(r53.commandCalls(ListResourceRecordSetsCommand).length).toBeGreaterThan(1);
@@ -194,7 +199,7 @@ describe('Switch DNS zone', () => {
     fakeZone([seoulRecord('api.portforge.org'), seoulRecord('auth.portforge.org'), ...filler, seoulRecord('zzz.portforge.org')]);
 
     const result = await switchDnsRecord(
-      { route53 },
+      { route53, permissions },
       { dryRun: true, target: zoneWith([{ name: 'zzz.portforge.org', type: 'A' }, { name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) },
     );
 
@@ -208,8 +213,8 @@ describe('Switch DNS zone', () => {
   it('switches the record once even when retried: the second run reports already-done with no change id', async () => {
     const zone = fakeZone([seoulRecord()]);
 
-    const first = await switchDnsRecord({ route53 }, { dryRun: false, target: TARGET });
-    const second = await switchDnsRecord({ route53 }, { dryRun: false, target: TARGET });
+    const first = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
+    const second = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
 
     expect(first.outcome).toBe('changed');
     expect(second).toEqual({ step: 'Switch DNS zone', outcome: 'already-done', hostedZoneId: ZONE, changes: [], changeId: null });
@@ -220,7 +225,7 @@ describe('Switch DNS zone', () => {
   it('leaves records already on the target out of the batch', async () => {
     fakeZone([{ ...seoulRecord('api.portforge.org'), AliasTarget: { DNSName: `${TOKYO_ALB}.`, HostedZoneId: TOKYO_ALB_ZONE, EvaluateTargetHealth: true } }, seoulRecord('auth.portforge.org')]);
 
-    const result = await switchDnsRecord({ route53 }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) });
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) });
 
     expect(result.changes.map((c) => c.resource)).toEqual([`route53/${ZONE}/auth.portforge.org/A`]);
     expect(sentBatches()[0]?.ChangeBatch?.Changes?.map((c) => c.ResourceRecordSet?.Name)).toEqual(['auth.portforge.org.']);
@@ -229,7 +234,7 @@ describe('Switch DNS zone', () => {
   it('treats a record already aliased to the target, in other case and with a trailing dot, as already-done', async () => {
     fakeZone([{ Name: 'API.portforge.org.', Type: 'A', AliasTarget: { DNSName: `${TOKYO_ALB.toUpperCase()}.`, HostedZoneId: TOKYO_ALB_ZONE, EvaluateTargetHealth: true } }]);
 
-    const result = await switchDnsRecord({ route53 }, { dryRun: false, target: TARGET });
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
 
     expect(result).toMatchObject({ outcome: 'already-done', changeId: null });
     expect(r53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 0);
@@ -238,7 +243,7 @@ describe('Switch DNS zone', () => {
   it('still upserts when only EvaluateTargetHealth differs from the target', async () => {
     fakeZone([{ Name: 'api.portforge.org.', Type: 'A', AliasTarget: { DNSName: `${TOKYO_ALB}.`, HostedZoneId: TOKYO_ALB_ZONE, EvaluateTargetHealth: false } }]);
 
-    const result = await switchDnsRecord({ route53 }, { dryRun: false, target: TARGET });
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
 
     expect(result.outcome).toBe('changed');
     expect(r53).toHaveReceivedCommandWith(ChangeResourceRecordSetsCommand, {
@@ -269,11 +274,11 @@ describe('Switch DNS zone', () => {
   it('dry run shows plain record values as the before state, and a real run replaces them with the alias', async () => {
     fakeZone([{ Name: 'api.portforge.org.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.10' }] }]);
 
-    const dry = await switchDnsRecord({ route53 }, { dryRun: true, target: TARGET });
+    const dry = await switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET });
     expect(dry.changes[0]?.before).toEqual({ ttl: 60, values: ['203.0.113.10'] });
     expect(r53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 0);
 
-    await switchDnsRecord({ route53 }, { dryRun: false, target: TARGET });
+    await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
     // An alias record set carries neither TTL nor ResourceRecords.
     expect(sentBatches()[0]?.ChangeBatch?.Changes).toEqual([EXPECTED_UPSERT]);
   });
@@ -282,7 +287,7 @@ describe('Switch DNS zone', () => {
     // ListResourceRecordSets starts at the name: with no such record it returns the next one in the zone.
     fakeZone([{ Name: 'www.portforge.org.', Type: 'A', TTL: 300, ResourceRecords: [{ Value: '203.0.113.20' }] }]);
 
-    await expect(switchDnsRecord({ route53 }, { dryRun: true, target: TARGET })).rejects.toMatchObject({
+    await expect(switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET })).rejects.toMatchObject({
       name: 'DnsRecordMismatchError',
       message: expect.stringContaining('api.portforge.org A does not exist in the zone'),
     });
@@ -293,7 +298,7 @@ describe('Switch DNS zone', () => {
     // No A record: listing from the name returns the AAAA record, already on Tokyo.
     fakeZone([{ Name: 'api.portforge.org.', Type: 'AAAA', AliasTarget: { DNSName: `${TOKYO_ALB}.`, HostedZoneId: TOKYO_ALB_ZONE, EvaluateTargetHealth: true } }]);
 
-    await expect(switchDnsRecord({ route53 }, { dryRun: false, target: TARGET })).rejects.toMatchObject({ name: 'DnsRecordMismatchError' });
+    await expect(switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET })).rejects.toMatchObject({ name: 'DnsRecordMismatchError' });
     expect(r53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 0);
   });
 
@@ -301,7 +306,7 @@ describe('Switch DNS zone', () => {
     fakeZone([seoulRecord('api.portforge.org'), { Name: 'auth.portforge.org.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'x.portforge.org' }] }]);
 
     await expect(
-      switchDnsRecord({ route53 }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) }),
+      switchDnsRecord({ route53, permissions }, { dryRun: false, target: zoneWith([{ name: 'api.portforge.org', type: 'A' }, { name: 'auth.portforge.org', type: 'A' }]) }),
     ).rejects.toMatchObject({ name: 'DnsRecordMismatchError', message: expect.stringContaining('auth.portforge.org is a CNAME in the zone') });
     expect(r53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 0);
   });
@@ -331,7 +336,7 @@ describe('Switch DNS zone', () => {
     fakeZone([seoulRecord()]);
     r53.on(ChangeResourceRecordSetsCommand).rejects(throttling());
 
-    await expect(switchDnsRecord({ route53 }, { dryRun: false, target: TARGET })).rejects.toMatchObject({ name: 'DnsChangeInProgressError' });
+    await expect(switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET })).rejects.toMatchObject({ name: 'DnsChangeInProgressError' });
   });
 
   it('turns a throttled read into AwsTransientError through the handler and changes nothing', async () => {
@@ -391,5 +396,63 @@ describe('Check DNS change', () => {
 
   it('requires the changeId field in the payload', async () => {
     await expect(checkHandler({ dryRun: false, mode: 'emergency', target: TARGET }, lambdaContext())).rejects.toMatchObject({ name: 'StepContractError' });
+  });
+});
+
+describe('Switch DNS zone: a dry run proves the role may send the change', () => {
+  const TWO = zoneWith([{ name: 'API.portforge.org.', type: 'A' }, { name: '*.portforge.org', type: 'A' }]);
+
+  it('asks IAM about the exact ChangeBatch (zone ARN, normalized names, types, UPSERT) and sends nothing when allowed', async () => {
+    fakeZone([seoulRecord('api.portforge.org'), seoulRecord('\\052.portforge.org')]);
+    const result = await switchDnsRecord({ route53, permissions }, { dryRun: true, target: TWO });
+    expect(result.outcome).toBe('would-change');
+    expect(simulations()).toEqual([
+      {
+        PolicySourceArn: ROLE_ARN,
+        ActionNames: ['route53:ChangeResourceRecordSets'],
+        ResourceArns: [`arn:aws:route53:::hostedzone/${ZONE}`],
+        ContextEntries: [
+          { ContextKeyName: 'route53:ChangeResourceRecordSetsNormalizedRecordNames', ContextKeyType: 'stringList', ContextKeyValues: ['api.portforge.org', '\\052.portforge.org'] },
+          { ContextKeyName: 'route53:ChangeResourceRecordSetsRecordTypes', ContextKeyType: 'stringList', ContextKeyValues: ['A'] },
+          { ContextKeyName: 'route53:ChangeResourceRecordSetsActions', ContextKeyType: 'stringList', ContextKeyValues: ['UPSERT'] },
+        ],
+      },
+    ]);
+    expect(r53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
+  });
+
+  it('blocks the dry run on implicitDeny, naming the role, the action, the zone and the record, and sends nothing', async () => {
+    fakeZone([seoulRecord()]);
+    iamMock.reset();
+    iamMock.on(SimulateCommand).resolves({
+      EvaluationResults: [{ EvalActionName: 'route53:ChangeResourceRecordSets', EvalResourceName: `arn:aws:route53:::hostedzone/${ZONE}`, EvalDecision: 'implicitDeny' }],
+      IsTruncated: false,
+    });
+    const run = switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET });
+    await expect(run).rejects.toMatchObject({ name: 'DryRunPermissionDeniedError' });
+    await expect(run).rejects.toThrow(
+      `the cutover role dr-cutover-step-role may not route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/${ZONE} for api.portforge.org A (UPSERT): implicitDeny`,
+    );
+    expect(r53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
+  });
+
+  it('retries a throttled simulation as a transient error, then proves the change', async () => {
+    fakeZone([seoulRecord()]);
+    iamMock.reset();
+    iamMock
+      .on(SimulateCommand)
+      .rejectsOnce(throttling())
+      .resolves({ EvaluationResults: [{ EvalActionName: 'route53:ChangeResourceRecordSets', EvalDecision: 'allowed' }], IsTruncated: false });
+    await expect(switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET })).rejects.toMatchObject({ name: 'AwsTransientError' });
+    const again = await switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET });
+    expect(again.outcome).toBe('would-change');
+    expect(r53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
+  });
+
+  it('never simulates in a real run, nor when nothing would change', async () => {
+    fakeZone([seoulRecord()]);
+    await switchDnsRecord({ route53, permissions }, { dryRun: false, target: TARGET });
+    await switchDnsRecord({ route53, permissions }, { dryRun: true, target: TARGET });
+    expect(simulations()).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import { handler as promoteHandler } from '../../functions/promote-replica/index
 import { setClock, type Clock } from '../../functions/shared/clock';
 import type { RdsTarget } from '../../functions/shared/contracts';
 import { lambdaContext } from '../support/lambda';
+import { allowAll, iamMock, permissions, ROLE_ARN, SimulateCommand, simulations } from '../support/permissions';
 
 const rdsMock = mockClient(RDSClient);
 const cwMock = mockClient(CloudWatchClient);
@@ -24,7 +25,7 @@ const rds = new RDSClient({});
 const cw = new CloudWatchClient({});
 const fixedNow = new Date('2025-03-01T12:00:00Z');
 const clock: Clock = { now: () => fixedNow };
-const deps = { rds, cw, clock };
+const deps = { rds, cw, clock, permissions };
 
 const REPLICA = 'portforge-dr-rds-replica';
 const SOURCE = 'arn:aws:rds:ap-northeast-2:111122223333:db:portforge-test-rds';
@@ -39,6 +40,7 @@ const input = (over: Partial<PromoteInput> = {}): PromoteInput => ({ dryRun: fal
 
 const replica = (status: string): DBInstance => ({
   DBInstanceIdentifier: REPLICA,
+  DBInstanceArn: `arn:aws:rds:ap-northeast-1:111122223333:db:${REPLICA}`,
   DBInstanceStatus: status,
   ReadReplicaSourceDBInstanceIdentifier: SOURCE,
   StatusInfos: [{ StatusType: 'read replication', Normal: true, Status: 'replicating' }],
@@ -65,6 +67,8 @@ const refused = () =>
 beforeEach(() => {
   rdsMock.reset();
   cwMock.reset();
+  iamMock.reset();
+  allowAll();
   setClock(undefined);
 });
 
@@ -509,5 +513,62 @@ describe('Check RDS promotion', () => {
       status: 'available, standalone',
       startedAt: fixedNow.toISOString(),
     });
+  });
+});
+
+describe('Promote RDS replica: a dry run proves the role may promote', () => {
+  const REPLICA_ARN = `arn:aws:rds:ap-northeast-1:111122223333:db:${REPLICA}`;
+
+  it('asks IAM about PromoteReadReplica on the replica\'s ARN, and sends no promotion when allowed', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    const result = await promoteReplica(deps, input({ dryRun: true }));
+    expect(result.outcome).toBe('would-change');
+    expect(simulations()).toEqual([{ PolicySourceArn: ROLE_ARN, ActionNames: ['rds:PromoteReadReplica'], ResourceArns: [REPLICA_ARN] }]);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('blocks the dry run on implicitDeny, naming the role, the action and the replica, and sends no promotion', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    iamMock.reset();
+    iamMock.on(SimulateCommand).resolves({ EvaluationResults: [{ EvalActionName: 'rds:PromoteReadReplica', EvalResourceName: REPLICA_ARN, EvalDecision: 'implicitDeny' }], IsTruncated: false });
+    const run = promoteReplica(deps, input({ dryRun: true }));
+    await expect(run).rejects.toMatchObject({ name: 'DryRunPermissionDeniedError' });
+    await expect(run).rejects.toThrow(`the cutover role dr-cutover-step-role may not rds:PromoteReadReplica on ${REPLICA_ARN}: implicitDeny`);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('retries a throttled simulation as a transient error through the handler, then proves the promotion', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    iamMock.reset();
+    iamMock
+      .on(SimulateCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }))
+      .resolves({ EvaluationResults: [{ EvalActionName: 'rds:PromoteReadReplica', EvalResourceName: REPLICA_ARN, EvalDecision: 'allowed' }], IsTruncated: false });
+    const event = { dryRun: true, mode: 'emergency', target };
+    await expect(promoteHandler(event, lambdaContext())).rejects.toMatchObject({ name: 'AwsTransientError' });
+    await expect(promoteHandler(event, lambdaContext())).resolves.toMatchObject({ outcome: 'would-change' });
+    expect(simulations().map((s) => s.PolicySourceArn)).toEqual([process.env.CUTOVER_ROLE_ARN, process.env.CUTOVER_ROLE_ARN]);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+  });
+
+  it('names the replica by the ARN RDS writes (Region of the client, account of the role) when DescribeDBInstances gives none', async () => {
+    const { DBInstanceArn: _arn, ...withoutArn } = replica('available');
+    givenInstance(withoutArn);
+    givenLag(0);
+    const regional = { ...deps, rds: new RDSClient({ region: 'ap-northeast-1' }) };
+    await promoteReplica(regional, input({ dryRun: true }));
+    expect(simulations().map((s) => s.ResourceArns)).toEqual([[REPLICA_ARN]]);
+  });
+
+  it('never simulates in a real run, nor for an instance already standalone', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    await promoteReplica(deps, input({ dryRun: false }));
+    givenInstance(standalone());
+    await promoteReplica(deps, input({ dryRun: true }));
+    expect(simulations()).toEqual([]);
   });
 });

@@ -140,6 +140,28 @@ describe('Report', () => {
     });
   });
 
+  it('tells the operator of a dry run blocked by a missing permission to grant it, and that nothing changed', () => {
+    const message = '[Switch DNS zone] dry run blocked: 1 permission missing; nothing was changed. (1) the cutover role r may not route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/Z1: implicitDeny';
+    const report = buildReport(
+      {
+        status: 'failed',
+        environment: 'prod',
+        executionId: 'e',
+        executionStartTime: '2026-11-27T03:00:00Z',
+        input: { ...input, dryRun: true },
+        results: { preflight: results.preflight },
+        failure: { stage: 'Switch traffic', Error: 'DryRunPermissionDeniedError', Cause: JSON.stringify({ errorType: 'DryRunPermissionDeniedError', errorMessage: message }) },
+      },
+      new Date('2026-11-27T03:05:00Z'),
+    );
+    expect(report.dryRun).toBe(true);
+    expect(report.failure).toMatchObject({ stage: 'Switch traffic', step: 'Switch DNS zone', error: 'DryRunPermissionDeniedError', cause: message });
+    expect(report.failure?.nextSteps).toEqual([
+      'This was a dry run: nothing was changed. A real cutover would fail at the step named above, because its role may not make the change listed.',
+      'Grant each permission listed above to the role named there (deploy the stack again), then run the dry run again until it passes.',
+    ]);
+  });
+
   it('reads plain-text causes from Step Functions itself', () => {
     expect(causeMessage('RDS promotion did not finish within 60 polls of 30 s')).toBe('RDS promotion did not finish within 60 polls of 30 s');
     expect(failedStep('no prefix here')).toBeNull();
