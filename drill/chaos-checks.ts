@@ -66,6 +66,8 @@ export interface ExecutionRecord {
   /** Calls and Kubernetes requests made from its start to its end (indexes into the record's lists). */
   callRange: readonly [number, number];
   kubeRange: readonly [number, number];
+  /** Who held the cutover lock when it (and any sibling started with it) ended; undefined: free. */
+  lockHolderAfter?: string;
   /** 'first' run, the 'concurrent' sibling, or the 'rerun' after healing. */
   phase: 'first' | 'concurrent' | 'rerun';
 }
@@ -248,12 +250,13 @@ export function checkI5(r: ChaosRecord): Violation[] {
     }
     if (!/Cause: \S/.test(failure)) v.push({ invariant: 'I5', message: `failed execution ${e.executionId}: the Slack message gives no cause` });
   }
-  const holder = r.endState.lockHolder;
   const ours = r.executions.map((e) => e.executionId);
-  if (holder !== undefined && ours.includes(holder)) {
-    const deleteBroken = r.schedule.faults.some((f) => f.target === 'aws:DeleteItem' && f.count === 'always' && f.kind !== 'delay');
+  const deleteBroken = r.schedule.faults.some((f) => f.target === 'aws:DeleteItem' && f.count === 'always' && f.kind !== 'delay');
+  const holders = new Set([...r.executions.filter((e) => e.status === 'FAILED').map((e) => e.lockHolderAfter), r.endState.lockHolder]);
+  for (const holder of holders) {
+    if (holder === undefined || !ours.includes(holder)) continue;
     const noted = r.executions.some((e) => e.slackTexts.some((t) => /expire/i.test(t)));
-    if (!(deleteBroken && noted)) v.push({ invariant: 'I5', message: `the cutover lock is still held by ${holder} at the end${deleteBroken ? ' and no message says it is left to expire' : ''}` });
+    if (!(deleteBroken && noted)) v.push({ invariant: 'I5', message: `the cutover lock was left held by ${holder}${deleteBroken ? ' and no message says it is left to expire' : ''}` });
   }
   return v;
 }

@@ -129,6 +129,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
     const runs = concurrent > 1 ? await drill.runConcurrently(Array.from({ length: concurrent }, () => input)) : [await drill.run(input)];
     (world as SimulatedWorld & { noteVersion?: () => void }).noteVersion?.();
     const slackPosts = world.slackPosts.slice(from.slack);
+    const lockHolderAfter = world.lock.get(config.name)?.executionId?.S;
     runs.forEach((run, i) => {
       started += 1;
       executions.push({
@@ -145,6 +146,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
         published: world.published.slice(from.published).map((p) => p.message),
         callRange: [from.calls, calls.length],
         kubeRange: [from.kube, world.kube.requests.length],
+        lockHolderAfter,
         phase: phase === 'rerun' ? 'rerun' : i === 0 ? 'first' : 'concurrent',
       });
     });
@@ -156,6 +158,9 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
     if (!rto) {
       // What an operator does before running again: remove the causes, and approve this time.
       healWorld(world);
+      // A lock a failed run could not release (its delete broken for good) is removed by the operator, as the failure note says.
+      const holder = world.lock.get(config.name)?.executionId?.S;
+      if (holder !== undefined && executions.some((e) => e.executionId === holder)) world.lock.delete(config.name);
       if (schedule.trigger === 'alarm' && world.approver?.decision !== 'approve') world.approver = { decision: 'approve', afterSeconds: 30 };
       const [rerun] = await runPhase('rerun', 1);
       if (rerun?.result.status === 'SUCCEEDED') rto = rerun;

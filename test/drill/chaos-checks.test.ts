@@ -115,7 +115,9 @@ describe('chaos invariant checks', () => {
     expect(checkI5({ ...ok, executions: [wrongStep] })[0]?.message).toMatch(/names step 'Switch DNS records', not the failed state 'Check RDS promotion'/);
     const noCause = failedRun({ slackTexts: ['❌ Cutover failed: prod\nFailed step: Check RDS promotion\nError: PromotionFailedError'] });
     expect(checkI5({ ...ok, executions: [noCause] })[0]?.message).toMatch(/gives no cause/);
-    expect(checkI5({ ...ok, endState: { ...end, lockHolder: EXEC } })[0]?.message).toMatch(/lock is still held/);
+    expect(checkI5({ ...ok, endState: { ...end, lockHolder: EXEC } })[0]?.message).toMatch(/lock was left held/);
+    // Held after the failed run, though an operator cleared it before the re-run.
+    expect(checkI5({ ...ok, executions: [failedRun({ lockHolderAfter: EXEC }), execution({ phase: 'rerun' })] })[0]?.message).toMatch(/lock was left held by .*drill-1$/);
     // Held by an execution outside the drill (a lock-held fault): not ours to release.
     expect(checkI5({ ...ok, endState: { ...end, lockHolder: 'arn:aws:states:x:execution:dr-cutover:earlier-run' } })).toEqual([]);
     // Left to expire only where the lock table's delete was broken for good, and said so.
