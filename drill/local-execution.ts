@@ -26,6 +26,8 @@ export interface TaskCall {
 }
 
 export interface LocalRunResult {
+  /** The execution's ARN (the `$$.Execution.Id` its states see). */
+  executionId: string;
   status: 'SUCCEEDED' | 'FAILED';
   output: unknown;
   error: string | null;
@@ -274,6 +276,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   await collect;
   const failed = events.find((e) => e.type === 'ExecutionFailed');
   return {
+    executionId,
     status,
     output,
     error: failed?.error ?? null,

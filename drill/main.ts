@@ -13,6 +13,8 @@ import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
 import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
 import type { ExecutionEvent } from './local-execution';
+import { drillResult, runMarks, runResult } from './result';
+import { drillResultJsonSchema, type RunResult } from './result-schema';
 import { findScenario, scenarioConfig, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
@@ -28,6 +30,8 @@ const OPTIONS = {
   tables: { type: 'string' },
   records: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'json-schema': { type: 'boolean', default: false },
   list: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -44,6 +48,8 @@ const ArgsSchema = z.strictObject({
   tables: positiveInt.optional(),
   records: positiveInt.optional(),
   quiet: z.boolean(),
+  json: z.boolean(),
+  'json-schema': z.boolean(),
   list: z.boolean(),
   help: z.boolean(),
 });
@@ -63,6 +69,8 @@ Options:
   --tables <n>        number of DynamoDB tables in the topology (1-100)
   --records <n>       number of DNS records in the topology (1-100)
   --quiet             no live progress, only the report
+  --json              print only the result, as one JSON document (schema: --json-schema)
+  --json-schema       print the JSON result's schema (JSON Schema) and exit
   --list              list the scenarios and exit
   -h, --help          this help`;
 
@@ -174,6 +182,13 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     for (const s of SCENARIOS) out(`  ${s.name.padEnd(32)} ${(s.expect.status === 'SUCCEEDED' ? 'absorbed' : 'fails').padEnd(9)} ${s.step}: ${s.description}`);
     return 0;
   }
+  if (args['json-schema']) {
+    out(JSON.stringify(drillResultJsonSchema(), null, 2));
+    return 0;
+  }
+  // With --json, stdout carries the result document alone: the progress and the text report go nowhere.
+  const printDocument = out;
+  if (args.json) out = () => undefined;
   const scenario = findScenario(args.scenario) as Scenario;
   const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
@@ -183,8 +198,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input.mode === 'emergency' });
   try {
     const lanes = stateLanes(drill.cutover.definition);
-    const onEvent = args.quiet ? undefined : progressPrinter(lanes, out);
+    const onEvent = args.quiet || args.json ? undefined : progressPrinter(lanes, out);
+    const runs: RunResult[] = [];
+    let marks = runMarks(drill.world);
     let run = await drill.run(input, onEvent);
+    runs.push(runResult(drill, run, runs.length + 1, marks));
     out('');
     printOutcome(run, drill, out, 0);
     if (run.result.status === 'FAILED' && args.rerun && scenario.heal) {
@@ -192,9 +210,15 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       out(`Removing the fault (${scenario.name}) and running again…`);
       scenario.heal(drill.world);
       const before = drill.world.slackPosts.length;
+      marks = runMarks(drill.world);
       run = await drill.run(input, onEvent);
+      runs.push(runResult(drill, run, runs.length + 1, marks));
       out('');
       printOutcome(run, drill, out, before);
+    }
+    if (args.json) {
+      const settings = { scenario: scenario.name, environment: config.name, mode: input.mode, dryRun: input.dryRun };
+      printDocument(JSON.stringify(drillResult(settings, runs)));
     }
     return run.result.status === 'SUCCEEDED' ? 0 : 1;
   } finally {

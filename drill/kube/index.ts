@@ -2,3 +2,4 @@ export { KubeApiStandIn, type FaultFilter, type KubeApiStandInOptions, type Requ
 export { mergePatch, type RolloutOutcome, type SeedDeploymentOptions } from './objects';
 export { allowed, authorizer, rbacFromManifests, AUTHENTICATED_GROUP, type PolicyRule, type RbacPolicy, type RbacRole, type RbacRoleBinding, type RbacSubject, type UserInfo } from './rbac';
 export { verifyEksToken, type StaticCredentials, type TokenCheckOptions } from './token';
+export { KubernetesRequestLog, type KubernetesRequestRecord } from './client-log';

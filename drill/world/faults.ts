@@ -17,6 +17,23 @@ export interface AwsCall {
   input: unknown;
   /** The Region of the client that sent it. */
   region: string;
+  /** The IAM service prefix of the client that sent it, e.g. `rds`, `route53`. */
+  service: string;
+  /** The execution ARN of the invocation that sent it; null outside an execution (the Slack notifier, the approval callback). */
+  executionId: string | null;
+  /** The Task state that invoked the sending Lambda; null outside an execution. */
+  state: string | null;
+  /** The sending Lambda's functions/ folder, e.g. `promote-replica`; null for a call made outside any Lambda (a test). */
+  step: string | null;
+  /** Simulated ms at which it was sent. */
+  at: number;
+  /**
+   * How it was answered: `no-answer` until it is (a hung call stays so), then `ok`, `error` (with
+   * `error`, the error's name), or `denied` (refused by IAM, with `error`). A `denied` call stays denied.
+   */
+  outcome: 'ok' | 'error' | 'denied' | 'no-answer';
+  /** The error's name for `error` and `denied`; null otherwise. */
+  error: string | null;
 }
 
 export interface Fault {

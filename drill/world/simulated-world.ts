@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../../stacks/config';
-import { KubeApiStandIn } from '../kube';
+import { KubeApiStandIn, KubernetesRequestLog } from '../kube';
 import { DEFAULT_TIMING, type TimingModel } from '../timing';
 import { installAcm } from './acm';
 import { behaviorOrigins, distributionStatus, installCloudFront, removeDrOrigin, restoreDrOrigin, type Distribution } from './cloudfront';
@@ -103,6 +103,8 @@ export class SimulatedWorld {
   /** The stubbed SDK clients (restored by stop()). */
   readonly stubs: Stub[] = [];
   kubeEndpoint: { endpoint: string; caData: string } | undefined;
+  /** Kubernetes API requests as their callers sent them, each attributed to its invocation (set by start()). */
+  kubeRequests: KubernetesRequestLog | undefined;
   realFetch: typeof fetch | undefined;
   /** What the Slack incoming webhook received (the Block Kit payloads). */
   readonly slackPosts: unknown[] = [];
@@ -181,6 +183,8 @@ export class SimulatedWorld {
   /** Starts the Kubernetes stand-in and the DR endpoint, and installs the AWS command handlers. */
   async start(): Promise<void> {
     this.kubeEndpoint = await this.kube.start();
+    this.kubeRequests = new KubernetesRequestLog(this.kubeEndpoint.endpoint, () => this.now());
+    this.kubeRequests.start();
     installEndpoint(this);
     process.env.AWS_ACCESS_KEY_ID = WORLD_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = WORLD_CREDENTIALS.secretAccessKey;
@@ -190,6 +194,7 @@ export class SimulatedWorld {
   async stop(): Promise<void> {
     for (const stub of this.stubs) stub.restore();
     this.stubs.length = 0;
+    this.kubeRequests?.stop();
     await this.kube.stop();
     if (this.realFetch) globalThis.fetch = this.realFetch;
     this.realFetch = undefined;

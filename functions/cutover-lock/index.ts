@@ -4,12 +4,12 @@ import { clock } from '../shared/clock';
 import { perInvocationEnv } from '../shared/env';
 import { defineStep } from '../shared/handler';
 import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
-import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
-import { IAMClient } from '../shared/iam-client';
+import { awsClientConfig } from '../shared/aws-client';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { roleArnFromEnv } from '../shared/permissions';
 
 const ddb = new DynamoDBClient(awsClientConfig());
-const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+const iam = new IAMClient(awsClientConfig());
 
 const lockDeps = perInvocationEnv(
   z.object({

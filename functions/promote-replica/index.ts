@@ -4,14 +4,14 @@ import { clock } from '../shared/clock';
 import { RdsTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { promoteReplica } from './logic';
-import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
-import { IAMClient } from '../shared/iam-client';
+import { awsClientConfig } from '../shared/aws-client';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { roleArnFromEnv } from '../shared/permissions';
 
 // The Lambda's own (standby) Region: the control plane never calls the failing primary.
 const rds = new RDSClient(awsClientConfig());
 const cw = new CloudWatchClient(awsClientConfig());
-const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+const iam = new IAMClient(awsClientConfig());
 /** The role ARN is read per invocation, and only by a dry run. */
 const permissions = {
   iam,

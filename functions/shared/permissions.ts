@@ -8,7 +8,7 @@ import {
   type EvaluationResult,
   type IAMClient,
   type SimulatePrincipalPolicyCommandInput,
-} from './iam-client';
+} from '@aws-sdk/client-iam';
 
 /**
  * A dry run proves, before anything changes, that each mutating step's own role may make the exact

@@ -2,13 +2,13 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DistributionTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchCloudFront } from './logic';
-import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
-import { IAMClient } from '../shared/iam-client';
+import { awsClientConfig } from '../shared/aws-client';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { roleArnFromEnv } from '../shared/permissions';
 
 /** The CloudFront control plane is global, served from us-east-1. */
 const cloudfront = new CloudFrontClient(awsClientConfig({ region: 'us-east-1' }));
-const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+const iam = new IAMClient(awsClientConfig());
 /** The role ARN is read per invocation, and only by a dry run. */
 const permissions = {
   iam,

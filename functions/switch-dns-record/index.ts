@@ -2,13 +2,13 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { DnsZoneTargetSchema, stepInput } from '../shared/contracts';
 import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchDnsRecord } from './logic';
-import { awsClientConfig, lambdaCallTimeouts } from '../shared/aws-client';
-import { IAMClient } from '../shared/iam-client';
+import { awsClientConfig } from '../shared/aws-client';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { roleArnFromEnv } from '../shared/permissions';
 
 /** The Route 53 control plane is global, served from us-east-1. */
 const route53 = new Route53Client(awsClientConfig({ region: 'us-east-1' }));
-const iam = new IAMClient({ requestTimeoutMs: lambdaCallTimeouts().requestTimeoutMs });
+const iam = new IAMClient(awsClientConfig());
 /** The role ARN is read per invocation, and only by a dry run. */
 const permissions = {
   iam,

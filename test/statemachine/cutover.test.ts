@@ -4,7 +4,7 @@ import type { SimulatedWorld } from '../../drill/world';
 import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
 import { rpoText } from '../../functions/shared/rpo';
-import type { SimulatePrincipalPolicyCommandInput } from '../../functions/shared/iam-client';
+import type { SimulatePrincipalPolicyCommandInput } from '@aws-sdk/client-iam';
 import { iamMock, SimulateCommand, simulations } from '../support/permissions';
 
 /**
@@ -33,7 +33,7 @@ const publishedTypes = () => world.published.map((p) => (p.message as { type: st
 /** IAM's policy simulation for the dry run's permission checks: `deny` lists the actions it denies (implicitDeny). */
 function iamSimulates(deny: string[] = []): void {
   iamMock.on(SimulateCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
-    EvaluationResults: input.ActionNames.flatMap((a) =>
+    EvaluationResults: (input.ActionNames ?? []).flatMap((a) =>
       (input.ResourceArns ?? ['*']).map((r) => ({ EvalActionName: a, EvalResourceName: r, EvalDecision: deny.includes(a) ? 'implicitDeny' : 'allowed' })),
     ),
     IsTruncated: false,
@@ -137,8 +137,8 @@ describe('the synthesized cutover state machine', () => {
     const { result } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
-    const asked = simulations().map((s) => `${s.ActionNames.join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
-    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${process.env.LOCK_TABLE_NAME ?? ''}`;
+    const asked = simulations().map((s) => `${(s.ActionNames ?? []).join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
+    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${drill.cutover.stepEnvironments['cutover-lock']?.LOCK_TABLE_NAME ?? ''}`;
     expect(asked.sort()).toEqual(
       [
         `dynamodb:DeleteItem ${lockTable}`,
@@ -150,7 +150,7 @@ describe('the synthesized cutover state machine', () => {
       ].sort(),
     );
     // PolicySourceArn is a role ARN (the function's role), never an assumed-role session ARN.
-    expect(simulations().every((s) => /^arn:aws:iam::123456789012:role\//.test(s.PolicySourceArn))).toBe(true);
+    expect(simulations().every((s) => /^arn:aws:iam::123456789012:role\//.test(s.PolicySourceArn ?? ''))).toBe(true);
     expect(world.mutatingCalls()).toEqual([]);
   });
 

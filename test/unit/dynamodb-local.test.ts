@@ -1,3 +1,4 @@
+import { permissions } from '../support/permissions';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -184,7 +185,7 @@ describe('the cutover lock against DynamoDB', () => {
   });
   afterAll(() => ddb.restore());
   let now = NOW;
-  const deps: LockDeps = { ddb: new DynamoDBClient({}), tableName: LOCK_TABLE, ttlSeconds: 5400, now: () => now };
+  const deps: LockDeps = { ddb: new DynamoDBClient({}), tableName: LOCK_TABLE, ttlSeconds: 5400, now: () => now, permissions };
   const input = (executionId: string, extra: Partial<LockInput> = {}): LockInput => ({ action: 'acquire', environment: 'prod', executionId, dryRun: false, reason: 'drill', ...extra });
   beforeEach(() => {
     now = NOW;

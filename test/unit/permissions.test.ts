@@ -1,4 +1,3 @@
-import { parseSimulateResponse, simulateRequestForm, IAMClient, SimulatePrincipalPolicyCommand } from '../../functions/shared/iam-client';
 import {
   permissionBlockers,
   provePermissions,
@@ -93,73 +92,5 @@ describe('the dry-run permission check', () => {
   it('reads the role ARN from CUTOVER_ROLE_ARN and refuses anything that is not a role ARN (an assumed-role session ARN)', () => {
     expect(roleArnFromEnv({ CUTOVER_ROLE_ARN: ROLE_ARN })).toBe(ROLE_ARN);
     expect(() => roleArnFromEnv({ CUTOVER_ROLE_ARN: 'arn:aws:sts::111122223333:assumed-role/dr-cutover-step-role/fn' })).toThrow(/must be an IAM role ARN/);
-  });
-});
-
-describe('the IAM client (Query API)', () => {
-  it('writes lists and context entries as Query members', () => {
-    const form = simulateRequestForm(simulationRequest(ROLE_ARN, DNS_CALL, 'm1'));
-    expect(form.get('Action')).toBe('SimulatePrincipalPolicy');
-    expect(form.get('Version')).toBe('2010-05-08');
-    expect(form.get('PolicySourceArn')).toBe(ROLE_ARN);
-    expect(form.get('ActionNames.member.1')).toBe('route53:ChangeResourceRecordSets');
-    expect(form.get('ResourceArns.member.1')).toBe(ZONE_ARN);
-    expect(form.get('ContextEntries.member.1.ContextKeyName')).toBe('route53:ChangeResourceRecordSetsNormalizedRecordNames');
-    expect(form.get('ContextEntries.member.1.ContextKeyType')).toBe('stringList');
-    expect(form.get('ContextEntries.member.1.ContextKeyValues.member.1')).toBe('api.portforge.org');
-    expect(form.get('ContextEntries.member.3.ContextKeyValues.member.1')).toBe('UPSERT');
-    expect(form.get('Marker')).toBe('m1');
-  });
-
-  it('reads each result\'s own action, resource and decision, not those of nested resource-specific results', () => {
-    const xml = `<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><SimulatePrincipalPolicyResult>
-      <IsTruncated>true</IsTruncated><Marker>next&amp;1</Marker>
-      <EvaluationResults>
-        <member><EvalActionName>rds:PromoteReadReplica</EvalActionName><EvalResourceName>arn:aws:rds:ap-northeast-1:111122223333:db:r</EvalResourceName><EvalDecision>implicitDeny</EvalDecision>
-          <MatchedStatements/><MissingContextValues><member>aws:SourceIp</member></MissingContextValues>
-          <ResourceSpecificResults><member><EvalResourceName>other</EvalResourceName><EvalResourceDecision>allowed</EvalResourceDecision></member></ResourceSpecificResults>
-        </member>
-        <member><EvalActionName>cloudfront:UpdateDistribution</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision></member>
-      </EvaluationResults></SimulatePrincipalPolicyResult></SimulatePrincipalPolicyResponse>`;
-    expect(parseSimulateResponse(xml)).toEqual({
-      IsTruncated: true,
-      Marker: 'next&1',
-      EvaluationResults: [
-        { EvalActionName: 'rds:PromoteReadReplica', EvalResourceName: 'arn:aws:rds:ap-northeast-1:111122223333:db:r', EvalDecision: 'implicitDeny', MissingContextValues: ['aws:SourceIp'] },
-        { EvalActionName: 'cloudfront:UpdateDistribution', EvalResourceName: '*', EvalDecision: 'allowed' },
-      ],
-    });
-  });
-
-  it('reports an unreachable IAM endpoint as a transient error, never as allowed', async () => {
-    iamMock.restore();
-    const fetchMock = jest.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('fetch failed'));
-    try {
-      const client = new IAMClient({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
-      await expect(permissionBlockers({ iam: client, roleArn: ROLE_ARN }, [DNS_CALL])).rejects.toMatchObject({ name: 'AwsTransientError' });
-    } finally {
-      fetchMock.mockRestore();
-    }
-  });
-
-  it('sends a SigV4-signed POST to the global endpoint and names IAM\'s errors by their Code', async () => {
-    iamMock.restore();
-    const fetchMock = jest.spyOn(globalThis, 'fetch').mockResolvedValue(
-      new Response('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized</Message></Error></ErrorResponse>', { status: 403 }),
-    );
-    try {
-      const client = new IAMClient({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
-      await expect(client.send(new SimulatePrincipalPolicyCommand(simulationRequest(ROLE_ARN, DNS_CALL)))).rejects.toMatchObject({
-        name: 'AccessDenied',
-        message: 'User is not authorized',
-        $metadata: { httpStatusCode: 403 },
-      });
-      const [url, init] = fetchMock.mock.calls[0] ?? [];
-      expect(url).toBe('https://iam.amazonaws.com/');
-      const headers = (init?.headers ?? {}) as Record<string, string>;
-      expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/iam\/aws4_request/);
-    } finally {
-      fetchMock.mockRestore();
-    }
   });
 });
