@@ -158,7 +158,13 @@ function applyCondition(world: SimulatedWorld, state: Applied, f: Fault): void {
     },
     'primary-replicas-inaccessible': () => {
       world.primaryReplicasInaccessibleSince(world.now() - Number(value ?? 1) * 3600_000);
-      return () => undefined;
+      // Healed: the primary Region's replicas are as the world began (inaccessible from now in an outage, else ACTIVE).
+      return () => {
+        for (const table of world.tables.values()) {
+          table.replicas = table.replicas.filter((r) => r.region !== world.config.primaryRegion);
+          table.replicas.unshift(world.primaryOutage ? { region: world.config.primaryRegion, status: 'REGION_DISABLED', inaccessibleSince: world.now() } : { region: world.config.primaryRegion, status: 'ACTIVE' });
+        }
+      };
     },
     'rollout-progress-deadline-exceeded': () => {
       world.kube.setRolloutOutcome('progress-deadline-exceeded');
