@@ -44,8 +44,8 @@ export const AWS_TARGETS: Record<string, { mutating: boolean; errors: readonly A
   ListResourceRecordSets: { mutating: false, errors: [['Throttling', 400], ['ServiceUnavailable', 503]] },
   ChangeResourceRecordSets: { mutating: true, errors: [['PriorRequestNotComplete', 400], ['Throttling', 400]] },
   GetChange: { mutating: false, errors: [['Throttling', 400]] },
-  // SNS API reference, Publish: Throttled (400), InternalError (500).
-  Publish: { mutating: true, errors: [['Throttled', 400], ['InternalError', 500]] },
+  // SNS API reference, Publish: Throttled (400), InternalError (500); the SDK names them ThrottledException and InternalErrorException.
+  Publish: { mutating: true, errors: [['ThrottledException', 400], ['InternalErrorException', 500]] },
   // Secrets Manager API reference: InternalServiceError (500), ThrottlingException.
   GetSecretValue: { mutating: false, errors: [['InternalServiceError', 500], THROTTLING] },
 };
