@@ -6,7 +6,7 @@
  */
 import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
 import { parseConfig, type EnvironmentConfig } from '../stacks/config';
-import { applyFaultSchedule, healWorld } from './chaos-engine';
+import { applyFaultSchedule, healWorld } from './world';
 import { checkAll, type CallRecord, type ChaosRecord, type EndState, type ExecutionRecord, type Violation } from './chaos-checks';
 import { Drill, type DrillRun } from './drill';
 import type { FaultSchedule } from './fault-schedule';
@@ -35,7 +35,7 @@ export function scheduleInput(schedule: FaultSchedule): Record<string, unknown> 
   };
 }
 
-function endStateOf(world: SimulatedWorld): EndState {
+async function endStateOf(world: SimulatedWorld): Promise<EndState> {
   const { config } = world;
   return {
     dns: world.dnsTargets(),
@@ -43,7 +43,7 @@ function endStateOf(world: SimulatedWorld): EndState {
     database: world.databaseRole().replace(/^(read replica of \S+) \(.*\)$/, '$1'),
     configMap: world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data,
     behaviours: world.behaviorOrigins(),
-    lockHolder: world.lock.get(config.name)?.executionId?.S,
+    lockHolder: (await world.lockItem())?.executionId?.S,
   };
 }
 
@@ -98,7 +98,7 @@ async function baseline(env: string, schedule: FaultSchedule, cache: BaselineCac
   try {
     const run = await drill.run(input);
     if (run.result.status !== 'SUCCEEDED') throw new Error(`the fault-free run of ${key} ended ${run.result.status}: ${run.result.error ?? ''} ${run.result.cause ?? ''}`);
-    const end = endStateOf(drill.world);
+    const end = await endStateOf(drill.world);
     cache.set(key, end);
     return end;
   } finally {
@@ -129,7 +129,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
     const runs = concurrent > 1 ? await drill.runConcurrently(Array.from({ length: concurrent }, () => input)) : [await drill.run(input)];
     (world as SimulatedWorld & { noteVersion?: () => void }).noteVersion?.();
     const slackPosts = world.slackPosts.slice(from.slack);
-    const lockHolderAfter = world.lock.get(config.name)?.executionId?.S;
+    const lockHolderAfter = (await world.lockItem())?.executionId?.S;
     runs.forEach((run, i) => {
       started += 1;
       executions.push({
@@ -159,8 +159,8 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
       // What an operator does before running again: remove the causes, and approve this time.
       healWorld(world);
       // A lock a failed run could not release (its delete broken for good) is removed by the operator, as the failure note says.
-      const holder = world.lock.get(config.name)?.executionId?.S;
-      if (holder !== undefined && executions.some((e) => e.executionId === holder)) world.lock.delete(config.name);
+      const holder = (await world.lockItem())?.executionId?.S;
+      if (holder !== undefined && executions.some((e) => e.executionId === holder)) await world.clearLock();
       if (schedule.trigger === 'alarm' && world.approver?.decision !== 'approve') world.approver = { decision: 'approve', afterSeconds: 30 };
       const [rerun] = await runPhase('rerun', 1);
       if (rerun?.result.status === 'SUCCEEDED') rto = rerun;
@@ -180,7 +180,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
       promotes: world.effects.filter((e) => e.kind === 'promote').length,
       configVersions: versions.size,
       restarts: world.kube.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/') && r.status < 300).length,
-      endState: endStateOf(world),
+      endState: await endStateOf(world),
       baseline: null,
     };
     await drill.close();

@@ -107,6 +107,8 @@ export interface SynthesizedCutover {
   definition: AslMachine;
   /** Task state name → the functions/ folder of the step Lambda it invokes. */
   taskSteps: Record<string, string>;
+  /** Task state name → the function it invokes, as the definition names it (its FunctionName or Resource). */
+  taskFunctions: Record<string, string>;
   /** Task states that invoke their Lambda with `.waitForTaskToken` (the approval gate). */
   waitForTaskToken: string[];
   /** Each step Lambda's configured timeout (seconds) and runtime, by its functions/ folder. */
@@ -150,15 +152,18 @@ export function extractCutover(template: CfnTemplate, region: string): Synthesiz
     Object.assign(lambdaEnvironment, env?.Variables ?? {});
   }
   const taskSteps: Record<string, string> = {};
+  const taskFunctions: Record<string, string> = {};
   const waitForTaskToken: string[] = [];
   for (const [name, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     // A plain Lambda task names the function as its Resource; a service integration names it in Parameters.
     const integration = state.Resource?.startsWith('arn:aws:states:::lambda:invoke');
-    const step = stepByFunctionArn.get((integration ? state.Parameters?.FunctionName : state.Resource) ?? '');
+    const functionArn = (integration ? state.Parameters?.FunctionName : state.Resource) ?? '';
+    const step = stepByFunctionArn.get(functionArn);
     if (!step) throw new Error(`Task '${name}' invokes ${state.Resource}, which is not a step Lambda`);
     taskSteps[name] = step;
+    taskFunctions[name] = functionArn;
     if (state.Resource?.endsWith('.waitForTaskToken')) waitForTaskToken.push(name);
   }
-  return { definition, taskSteps, waitForTaskToken, stepLambdas, lambdaEnvironment, stepEnvironments, region };
+  return { definition, taskSteps, taskFunctions, waitForTaskToken, stepLambdas, lambdaEnvironment, stepEnvironments, region };
 }

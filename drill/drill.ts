@@ -9,15 +9,28 @@ import {
 } from '../functions/shared/contracts';
 import { signSlackRequest } from '../functions/shared/slack-signature';
 import { toRuntimeTargets, type EnvironmentConfig } from '../stacks/config';
-import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type SynthesizedCutover } from './definition';
+import { extractCutover, LOCAL_ACCOUNT, synthesizeTemplate, type CfnTemplate, type SynthesizedCutover } from './definition';
+import { IamAuthorizer } from './iam';
 import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type ExecutionEvent, type LocalRunResult, type StepHandler } from './local-execution';
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { SimulatedWorld, WORLD_SLACK } from './world';
+import { iamCallAuthorizer, installIam, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
+
+/** The IAM authorizer of each drilled template (decisions are cached in it, so repeated drills of one config reuse them). */
+const authorizers = new WeakMap<CfnTemplate, IamAuthorizer>();
+
+function authorizerFor(template: CfnTemplate, config: EnvironmentConfig): IamAuthorizer {
+  let authorizer = authorizers.get(template);
+  if (!authorizer) {
+    authorizer = IamAuthorizer.fromTemplate(template, { account: LOCAL_ACCOUNT, region: config.standbyRegion });
+    authorizers.set(template, authorizer);
+  }
+  return authorizer;
+}
 
 /** What the simulated approver's click got back from the approval callback. */
 export interface ApprovalClick {
@@ -31,12 +44,34 @@ export interface DrillOptions {
   config: EnvironmentConfig;
   timing?: Partial<TimingModel>;
   /** Prepares the world before the run: a scenario's faults. */
-  arrange?: (world: SimulatedWorld) => void;
+  arrange?: (world: SimulatedWorld) => void | Promise<void>;
   /**
    * The primary Region is down (default): the world an emergency cutover runs in. Planned
    * cutovers run with a healthy primary (false).
    */
   primaryOutage?: boolean;
+  /**
+   * Alters the synthesized template before the drill runs it (a copy): e.g. a grant taken out of a
+   * role's policy. The definition, the Lambdas' environments and IAM are all read from the result.
+   */
+  template?: (template: CfnTemplate) => CfnTemplate;
+  /**
+   * Seeds the drill's Math.random (default 1): Step Functions' retry jitter is drawn from it, so
+   * two drills of the same schedule and seed take the same simulated time.
+   */
+  seed?: number;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface DrillRun {
@@ -47,6 +82,11 @@ export interface DrillRun {
   simulatedMs: number;
   wallMs: number;
   stateTransitions: number;
+  /**
+   * The calls and Task invocations IAM refused during this run. Even when the run absorbed them
+   * (a best-effort announcement), each is a grant the stack is missing: the drill fails on it.
+   */
+  iamDenials: IamDenial[];
 }
 
 /**
@@ -58,12 +98,15 @@ export class Drill {
   /** Slack deliveries and approver clicks still in flight. */
   private readonly background = new Set<Promise<unknown>>();
   readonly clicks: ApprovalClick[] = [];
+  /** The Math.random the drill replaced with its seeded one (put back by close()). */
+  private realRandom: (() => number) | undefined;
 
   private constructor(
     readonly world: SimulatedWorld,
     readonly cutover: SynthesizedCutover,
     readonly clock: SimClock,
     readonly config: EnvironmentConfig,
+    readonly iam: IamAuthorizer,
     private readonly slackNotifier: StepHandler,
     private readonly approvalCallback: StepHandler,
   ) {
@@ -82,7 +125,14 @@ export class Drill {
     const world = new SimulatedWorld(options.config, toRuntimeTargets(options.config, certificateArn), timing, options.primaryOutage ?? true);
     await world.start();
     const config = options.config;
-    const cutover = extractCutover(synthesizeTemplate(config), config.standbyRegion);
+    const synthesized = synthesizeTemplate(config);
+    const template = options.template ? options.template(structuredClone(synthesized)) : synthesized;
+    const cutover = extractCutover(template, config.standbyRegion);
+    // IAM as AWS enforces it: every call by the sending Lambda's role, every Task by the state machine's.
+    const iam = authorizerFor(template, config);
+    world.authorizer = iamCallAuthorizer(iam);
+    // IAM's policy simulator (a dry run's permission check) answers with the same evaluator.
+    installIam(world, iam);
     await preloadHandlers(cutover);
     // Invoked beside the execution (SNS subscription, function URL), each with its own environment.
     const slackNotifier = await loadLambdaHandler(cutover, 'slack-notifier');
@@ -90,8 +140,12 @@ export class Drill {
     const clock = new SimClock(DRILL_EPOCH);
     clock.install();
     world.idle = (pending) => clock.idle(pending);
-    options.arrange?.(world);
-    return new Drill(world, cutover, clock, config, slackNotifier, approvalCallback);
+    const realRandom = Math.random;
+    Math.random = seededRandom(options.seed ?? 1);
+    await options.arrange?.(world);
+    const drill = new Drill(world, cutover, clock, config, iam, slackNotifier, approvalCallback);
+    drill.realRandom = realRandom;
+    return drill;
   }
 
   private inBackground(work: Promise<unknown>): void {
@@ -140,12 +194,14 @@ export class Drill {
     const wallStart = performance.now();
     const simStart = Date.now();
     const publishedBefore = this.world.published.length;
+    const deniedBefore = this.world.iamDenials.length;
     const result = await runLocally({
       cutover: this.cutover,
       input,
       executionName: `drill-${this.runs}`,
       clock: this.clock,
       awaitTaskToken: (token) => this.world.awaitTaskToken(token),
+      authorizeInvoke: (task) => this.authorizeInvoke(task),
       onEvent,
     });
     // The last Slack deliveries finish after the execution does.
@@ -158,6 +214,7 @@ export class Drill {
       simulatedMs,
       wallMs,
       stateTransitions: result.statesEntered.length,
+      iamDenials: this.world.iamDenials.slice(deniedBefore),
     };
   }
 
@@ -169,21 +226,49 @@ export class Drill {
     const wallStart = performance.now();
     const simStart = Date.now();
     const publishedBefore = this.world.published.length;
+    const deniedBefore = this.world.iamDenials.length;
     // Each execution holds its handlers on the shared clock; only the one driver below moves time.
     const shared = { hold: <T>(work: () => Promise<T>) => this.clock.hold(work), drive: async (until: Promise<unknown>) => void (await until.catch(() => undefined)) };
     const runs = inputs.map((input) => {
       this.runs += 1;
-      return runLocally({ cutover: this.cutover, input, executionName: `drill-${this.runs}`, clock: shared, awaitTaskToken: (token) => this.world.awaitTaskToken(token) });
+      return runLocally({ cutover: this.cutover, input, executionName: `drill-${this.runs}`, clock: shared, awaitTaskToken: (token) => this.world.awaitTaskToken(token), authorizeInvoke: (task) => this.authorizeInvoke(task) });
     });
     await this.clock.drive(Promise.allSettled(runs));
     const results = await Promise.all(runs);
     while (this.background.size > 0) await Promise.all([...this.background]);
     const simulatedMs = Date.now() - simStart;
     const wallMs = performance.now() - wallStart;
-    return results.map((result) => ({ result, report: this.reportOf(result, publishedBefore), simulatedMs, wallMs, stateTransitions: result.statesEntered.length }));
+    return results.map((result) => ({ result, report: this.reportOf(result, publishedBefore), simulatedMs, wallMs, stateTransitions: result.statesEntered.length, iamDenials: this.world.iamDenials.slice(deniedBefore).filter((d) => d.executionId === null || d.executionId === result.executionId) }));
+  }
+
+  /**
+   * The state machine role's lambda:InvokeFunction of a Task's function. Refused, the Task fails as
+   * Step Functions fails it: `Lambda.AWSLambdaException`, Lambda's AccessDeniedException as cause.
+   */
+  private async authorizeInvoke(task: { executionId: string; state: string; step: string }): Promise<Error | undefined> {
+    const machine = this.iam.policies.stateMachines[0];
+    const functionArn = this.cutover.taskFunctions[task.state];
+    if (!machine || !functionArn) throw new Error(`the IAM check cannot tell which function Task '${task.state}' invokes`);
+    const decision = await this.iam.authorizeInvoke(machine.arn, functionArn);
+    if (decision.allowed) return undefined;
+    this.world.iamDenials.push({
+      caller: machine.arn,
+      deployedName: decision.caller,
+      action: decision.action,
+      resource: decision.resource,
+      principal: decision.principal,
+      error: decision.error.name,
+      message: decision.error.message,
+      executionId: task.executionId,
+      state: task.state,
+      command: 'Invoke',
+    });
+    return decision.error;
   }
 
   async close(): Promise<void> {
+    if (this.realRandom) Math.random = this.realRandom;
+    this.realRandom = undefined;
     this.clock.uninstall();
     await this.world.stop();
   }

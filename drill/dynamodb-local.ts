@@ -103,6 +103,13 @@ export interface LocalDynamoDbOptions {
   region?: string;
 }
 
+/**
+ * Stopped instances kept for reuse in this process, by the tables they serve: a later start costs
+ * clearing the tables (a scan and a delete per item) instead of a new server and its tables.
+ */
+const idle = new Map<string, LocalDynamoDb[]>();
+const poolKey = (tables: readonly LocalTableSpec[]) => JSON.stringify(tables);
+
 export class LocalDynamoDb {
   private constructor(
     private readonly server: Server,
@@ -117,12 +124,41 @@ export class LocalDynamoDb {
   }
 
   /**
+   * Like `forConfig`, but reuses an instance another user released in this process (its tables
+   * emptied), so thousands of drills in one process do not each start a server. Two users holding
+   * instances at once never share one. Give it back with `release()`.
+   */
+  static async acquireForConfig(config: EnvironmentConfig): Promise<LocalDynamoDb> {
+    const tables = tableSpecs(synthesizeTemplate(config));
+    const reused = idle.get(poolKey(tables))?.pop();
+    if (reused) return reused;
+    const local = await LocalDynamoDb.start(tables, { region: config.standbyRegion });
+    // A kept instance must not keep the process alive.
+    local.server.unref();
+    local.server.on('connection', (socket) => socket.unref());
+    local.server.closeAllConnections();
+    return local;
+  }
+
+  /** Empties the tables and keeps this instance for the next `acquireForConfig` in this process. */
+  async release(): Promise<void> {
+    for (const table of this.tables) await this.clear(table.tableName);
+    this.server.closeAllConnections();
+    const key = poolKey(this.tables);
+    idle.set(key, [...(idle.get(key) ?? []), this]);
+  }
+
+  /**
    * Starts an in-memory DynamoDB on 127.0.0.1 and creates the tables. Must run under real timers
    * (before the drill's simulated clock is installed): dynalite makes a new table ACTIVE on a timer.
    * Afterwards it works under the simulated clock: requests use only sockets and setImmediate.
    */
   static async start(tables: readonly LocalTableSpec[], options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // The client keeps its connections alive; the server must not close an idle one on its own real-time
+    // timer (Node's default keepAliveTimeout is 5 s), or a request racing that close fails with a reset
+    // on a loaded machine. Connections are closed by stop() and release().
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());

@@ -7,6 +7,7 @@
  * (a count of calls, a start time, a duration).
  */
 import { z } from 'zod';
+import { DEFAULT_TIMING } from './timing';
 
 /** An AWS command by its API name, e.g. `aws:PromoteReadReplica` (the SDK's `PromoteReadReplicaCommand`). */
 const AWS_TARGET = /^aws:[A-Z][A-Za-z0-9]+$/;
@@ -126,6 +127,8 @@ export const FaultScheduleSchema = z.strictObject({
   /** Optional: a name for the schedule (a built-in scenario's name). */
   name: z.string().optional(),
   description: z.string().optional(),
+  /** The step the faults aim at (for the scenario list), e.g. `Promote RDS replica`. */
+  step: z.string().optional(),
   mode: z.enum(['emergency', 'planned']).optional(),
   dryRun: z.boolean().optional(),
   /** `alarm`: the run is started by the primary-health alarm, so it waits at the approval gate. */
@@ -142,7 +145,14 @@ export const FaultScheduleSchema = z.strictObject({
     })
     .optional(),
   /** Overrides of the world's timing model (simulated seconds), e.g. `{ "cloudfrontDeploySeconds": 40 }`. */
-  timing: z.record(z.string(), z.number().min(0)).optional(),
+  timing: z
+    .record(z.string(), z.number().min(0))
+    .superRefine((timing, ctx) => {
+      for (const key of Object.keys(timing).filter((k) => !(k in DEFAULT_TIMING))) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `unknown timing '${key}': use one of ${Object.keys(DEFAULT_TIMING).join(', ')}` });
+      }
+    })
+    .optional(),
   /** How many executions start at once (default 1): more than one tests the lock (I4). */
   concurrent: z.number().int().min(1).max(4).optional(),
   faults: z.array(FaultSchema),

@@ -62,6 +62,11 @@ export interface LocalRunOptions {
   /** The drill's simulated clock: handlers run under `hold`, and `drive` moves time while the run is idle. */
   clock?: { hold<T>(work: () => Promise<T>): Promise<T>; drive(until: Promise<unknown>): Promise<void> };
   onEvent?: (event: ExecutionEvent) => void;
+  /**
+   * IAM: whether the state machine's role may invoke the Task's function (lambda:InvokeFunction),
+   * asked before the handler runs. An error refuses the invocation: the Task fails with it.
+   */
+  authorizeInvoke?: (task: { executionId: string; state: string; step: string }) => Promise<Error | undefined>;
 }
 
 /**
@@ -93,10 +98,10 @@ function installEnvironmentView(): void {
   };
   const view = new Proxy(own, {
     get: (target, key): unknown => lambdaValue(key) ?? (Reflect.get(target, key) as unknown),
-    has: (target, key) => lambdaValue(key) !== undefined || Reflect.has(target, key),
-    // Writes go to the process's own environment as a plain assignment: Node's process.env refuses the partial
-    // descriptor a default Proxy set would define for a key that already exists (a second drill in one process).
+    // Writes go to the process's own environment directly: Node's process.env accepts only plain
+    // value assignments, not the partial descriptor a Proxy's default [[Set]] would define.
     set: (target, key, value) => Reflect.set(target, key, value),
+    has: (target, key) => lambdaValue(key) !== undefined || Reflect.has(target, key),
     ownKeys: (target) => [...new Set([...Reflect.ownKeys(target), ...Object.keys(runningLambda.getStore() ?? {})])],
     getOwnPropertyDescriptor: (target, key) => {
       const value = lambdaValue(key);
@@ -206,7 +211,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       try {
         const lambda = cutover.stepLambdas[step];
         const functionName = `dr-cutover-${step}`;
-        const invoke = () => {
+        const invoke = async () => {
+          // Step Functions invokes the function only if its role may: refused, the handler never runs.
+          const refused = await options.authorizeInvoke?.({ executionId, state, step });
+          if (refused) throw refused;
           const run = withinInvocation({ executionId, state, step, functionName }, () => inLambdaEnvironment(cutover, step, () => handler(event, lambdaContext(functionName))));
           return lambda ? withinLambdaTimeout(run, lambda) : run;
         };

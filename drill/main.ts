@@ -2,6 +2,8 @@
  * `npm start`: a full cutover rehearsal on this machine. The synthesized state machine runs
  * in-process against a simulated Seoul/Tokyo world, on simulated time.
  */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { renderReport } from '../bin/format';
@@ -15,7 +17,8 @@ import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
 import type { ExecutionEvent } from './local-execution';
 import { drillResult, runMarks, runResult } from './result';
 import { drillResultJsonSchema, type RunResult } from './result-schema';
-import { findScenario, scenarioConfig, scenarioInput, SCENARIOS, type Scenario } from './scenarios';
+import { FaultScheduleError, parseFaultSchedule } from './fault-schedule';
+import { findScenario, scenarioConfig, scenarioInput, scenarioOf, SCENARIOS, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -33,6 +36,8 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   'json-schema': { type: 'boolean', default: false },
   list: { type: 'boolean', default: false },
+  faults: { type: 'string' },
+  'print-faults': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -51,6 +56,8 @@ const ArgsSchema = z.strictObject({
   json: z.boolean(),
   'json-schema': z.boolean(),
   list: z.boolean(),
+  faults: z.string().min(1).optional(),
+  'print-faults': z.boolean(),
   help: z.boolean(),
 });
 export type DrillArgs = z.infer<typeof ArgsSchema>;
@@ -72,6 +79,8 @@ Options:
   --json              print only the result, as one JSON document (schema: --json-schema)
   --json-schema       print the JSON result's schema (JSON Schema) and exit
   --list              list the scenarios and exit
+  --faults <file>     run a fault schedule (JSON, the format of drill/scenarios/*.json) instead of a scenario
+  --print-faults      print the scenario's fault schedule (a file --faults replays) and exit
   -h, --help          this help`;
 
 export function parseDrillArgs(argv: string[]): DrillArgs {
@@ -129,10 +138,10 @@ export function progressPrinter(lanes: Record<string, string>, out: (line: strin
   };
 }
 
-export function worldLines(world: SimulatedWorld): string[] {
+export async function worldLines(world: SimulatedWorld): Promise<string[]> {
   const { config } = world;
   const configMap = world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data ?? {};
-  const lockHolder = world.lock.get(config.name)?.executionId?.S;
+  const lockHolder = (await world.lockItem())?.executionId?.S;
   return [
     `World after the run (simulated ${config.primaryRegion} → ${config.standbyRegion})`,
     ...Object.entries(world.dnsTargets()).map(([name, target]) => `  DNS ${name.padEnd(28)} → ${target ?? '(no record)'}`),
@@ -186,47 +195,73 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     out(JSON.stringify(drillResultJsonSchema(), null, 2));
     return 0;
   }
+  if (args['print-faults']) {
+    out(JSON.stringify((findScenario(args.scenario) as Scenario).schedule, null, 2));
+    return 0;
+  }
+  let scenario: Scenario;
+  try {
+    scenario = args.faults ? faultFileScenario(args.faults) : (findScenario(args.scenario) as Scenario);
+  } catch (error) {
+    if (error instanceof FaultScheduleError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   // With --json, stdout carries the result document alone: the progress and the text report go nowhere.
   const printDocument = out;
   if (args.json) out = () => undefined;
-  const scenario = findScenario(args.scenario) as Scenario;
   const config = scenarioConfig(scenario, drillConfig(args));
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
-  const input = scenarioInput(scenario, { dryRun: args['dry-run'], mode: args.mode });
   // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
-  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: input.mode === 'emergency' });
+  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: (args.mode ?? scenario.mode ?? 'emergency') === 'emergency' });
   try {
+    // On the drill's simulated clock (the alarm's time is a simulated moment).
+    const input = scenarioInput(scenario, { ...(args['dry-run'] ? { dryRun: true } : {}), mode: args.mode });
     const lanes = stateLanes(drill.cutover.definition);
     const onEvent = args.quiet || args.json ? undefined : progressPrinter(lanes, out);
     const runs: RunResult[] = [];
     let marks = runMarks(drill.world);
     let run = await drill.run(input, onEvent);
-    runs.push(runResult(drill, run, runs.length + 1, marks));
+    runs.push(await runResult(drill, run, runs.length + 1, marks));
     out('');
-    printOutcome(run, drill, out, 0);
-    if (run.result.status === 'FAILED' && args.rerun && scenario.heal) {
+    await printOutcome(run, drill, out, 0);
+    if (run.result.status === 'FAILED' && args.rerun) {
       out('');
       out(`Removing the fault (${scenario.name}) and running again…`);
-      scenario.heal(drill.world);
+      await scenario.heal(drill.world);
       const before = drill.world.slackPosts.length;
       marks = runMarks(drill.world);
       run = await drill.run(input, onEvent);
-      runs.push(runResult(drill, run, runs.length + 1, marks));
+      runs.push(await runResult(drill, run, runs.length + 1, marks));
       out('');
-      printOutcome(run, drill, out, before);
+      await printOutcome(run, drill, out, before);
     }
     if (args.json) {
       const settings = { scenario: scenario.name, environment: config.name, mode: input.mode, dryRun: input.dryRun };
       printDocument(JSON.stringify(drillResult(settings, runs)));
     }
-    return run.result.status === 'SUCCEEDED' ? 0 : 1;
+    // A call IAM refused fails the drill even where the run absorbed it: the stack is missing a grant.
+    return run.result.status === 'SUCCEEDED' && run.iamDenials.length === 0 ? 0 : 1;
   } finally {
     await drill.close();
   }
 }
 
-function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): void {
+/** The scenario a fault file describes; a missing or malformed file is one FaultScheduleError line. */
+function faultFileScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FaultScheduleError(`${path}: cannot read the fault file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return scenarioOf(parseFaultSchedule(text, path), basename(path, '.json'));
+}
+
+async function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, messagesFrom: number): Promise<void> {
   const report = run.report;
   if (report) {
     for (const line of renderReport(report, { name: `drill-${run.result.status.toLowerCase()}`, status: run.result.status })) out(line);
@@ -236,9 +271,20 @@ function printOutcome(run: DrillRun, drill: Drill, out: (line: string) => void, 
   out('');
   for (const line of messageLines(drill.world, messagesFrom)) out(line);
   out('');
-  for (const line of worldLines(drill.world)) out(line);
+  for (const line of await worldLines(drill.world)) out(line);
   out('');
+  for (const line of iamDenialLines(run)) out(line);
   for (const line of summary(run, report)) out(line);
+}
+
+/** Each call IAM refused: who, what, on which resource; an operator grants it in the stack. */
+function iamDenialLines(run: DrillRun): string[] {
+  if (run.iamDenials.length === 0) return [];
+  return [
+    `IAM refused ${run.iamDenials.length} call(s); the stack is missing these grants:`,
+    ...run.iamDenials.map((d) => `  ${d.caller}${d.state ? ` (${d.state})` : ''}: ${d.action} on ${d.resource} (${d.error})`),
+    '',
+  ];
 }
 
 if (require.main === module) {

@@ -24,8 +24,8 @@ export const AwsCallResultSchema = z.strictObject({
   command: z.string().describe('the API name, e.g. PromoteReadReplica'),
   region: z.string(),
   outcome: z
-    .enum(['ok', 'error', 'denied', 'no-answer'])
-    .describe('ok: answered; error: an error answer (see error); denied: refused by IAM; no-answer: never answered (a hung call)'),
+    .enum(['ok', 'error', 'denied', 'unattributed', 'no-answer'])
+    .describe('ok: answered; error: an error answer (see error); denied: refused by IAM; unattributed: sent outside any Lambda invocation (refused); no-answer: never answered (a hung call)'),
   error: z.string().nullable().describe('the error name for error and denied; null otherwise'),
   mutating: z.boolean().describe('the call changes the world (a dry run makes none)'),
   at: SimulatedTime,

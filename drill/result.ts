@@ -45,7 +45,7 @@ function kubernetesResult(request: KubernetesRequestRecord): KubernetesRequestRe
 }
 
 /** The world's end state: what the text drill prints under "World after the run", as data. */
-export function worldState(world: SimulatedWorld): WorldState {
+export async function worldState(world: SimulatedWorld): Promise<WorldState> {
   const { config } = world;
   const configMap = world.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data ?? {};
   return {
@@ -62,17 +62,17 @@ export function worldState(world: SimulatedWorld): WorldState {
       data: Object.fromEntries(Object.keys(config.eks.configMapData).map((key) => [key, configMap[key] ?? null])),
     },
     cloudFront: Object.entries(world.behaviorOrigins()).map(([pathPattern, origin]) => ({ pathPattern, origin: origin ?? null })),
-    lock: { holder: lockHolder(world) },
+    lock: { holder: await lockHolder(world) },
   };
 }
 
 /** The execution holding the environment's cutover lock, or null. */
-function lockHolder(world: SimulatedWorld): string | null {
-  return world.lock.get(world.config.name)?.executionId?.S ?? null;
+async function lockHolder(world: SimulatedWorld): Promise<string | null> {
+  return (await world.lockItem())?.executionId?.S ?? null;
 }
 
 /** One run's result: its outcome and report, and the calls, requests and messages made since `marks`. */
-export function runResult(drill: Drill, run: DrillRun, index: number, marks: RunMarks): RunResult {
+export async function runResult(drill: Drill, run: DrillRun, index: number, marks: RunMarks): Promise<RunResult> {
   const { world } = drill;
   const report = run.report;
   const rpo = report ? rpoField(report, { duration: formatDuration, time: timestamp }) : null;
@@ -90,7 +90,7 @@ export function runResult(drill: Drill, run: DrillRun, index: number, marks: Run
     calls: world.calls.slice(marks.calls).map(callResult),
     kubernetes: (world.kubeRequests?.requests ?? []).slice(marks.kubernetes).map(kubernetesResult),
     messages: world.slackPosts.slice(marks.messages).map((payload) => ({ text: toPlainText(payload as SlackMessage), payload })),
-    world: worldState(world),
+    world: await worldState(world),
   };
 }
 

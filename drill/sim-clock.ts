@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { withGlobal, type Clock } from '@sinonjs/fake-timers';
 
 /** One piece of held work (a handler invocation); idle while it waits on something only time can end. */
@@ -10,6 +10,23 @@ const realSetImmediate = globalThis.setImmediate;
 const realSetTimeout = globalThis.setTimeout;
 const yieldToEventLoop = () => new Promise<void>((resolve) => realSetImmediate(resolve));
 const realPause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+
+/**
+ * A fake timer's callback runs when the clock is advanced, in the async context of whoever advances
+ * it (the drill's driver), not of whoever set it. On AWS a Lambda's timer callback runs in that
+ * Lambda: each callback is bound to the context that set the timer (its invocation, its
+ * environment, its clock lease), so the work it does is still attributed to that invocation.
+ * fake-timers' uninstall puts the real timers back over these wrappers.
+ */
+function bindTimerCallbacks(): void {
+  for (const name of ['setTimeout', 'setInterval'] as const) {
+    const fake = globalThis[name] as (callback: unknown, ms?: number, ...args: unknown[]) => unknown;
+    const bound = (callback: unknown, ms?: number, ...args: unknown[]) =>
+      fake(typeof callback === 'function' ? AsyncResource.bind(callback as (...a: unknown[]) => unknown) : callback, ms, ...args);
+    Object.defineProperties(bound, Object.getOwnPropertyDescriptors(fake));
+    globalThis[name] = bound as never;
+  }
+}
 
 /**
  * Simulated time for the drill: Date and timers are faked, so Wait states, Retry pauses
@@ -31,8 +48,10 @@ export class SimClock {
     this.clock = withGlobal(globalThis).install({
       now: this.start,
       toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: false,
+      // A connection set up before the clock (the local DynamoDB's keep-alive sockets) clears its native timers itself.
+      shouldClearNativeTimers: true,
     });
+    bindTimerCallbacks();
   }
 
   uninstall(): void {

@@ -148,6 +148,27 @@ export class IamAuthorizer {
     return { allowed: false, caller: machine.arn, action: request.action, resource, principal, error: request.denial.create(message) };
   }
 
+  /**
+   * IAM's policy simulation for a role, as SimulatePrincipalPolicy evaluates it (IAM API reference,
+   * SimulatePrincipalPolicy): the role's identity policies only (no resource policy is given), with
+   * the context entries the caller supplies and no other request context. The decision is
+   * `allowed`, `explicitDeny` (a Deny statement matches) or `implicitDeny` (no statement allows it).
+   */
+  async simulatePrincipalPolicy(request: { policySourceArn: string; action: string; resource: string; context: Record<string, string | string[]> }): Promise<'allowed' | 'implicitDeny' | 'explicitDeny'> {
+    this.stats.calls += 1;
+    const role = [...this.policies.roles.values()].find((r) => r.roleArn === request.policySourceArn || request.policySourceArn.endsWith(`:role/${r.roleName}`));
+    if (!role) throw new Error(`no role '${request.policySourceArn}' in the template`);
+    const authorization: AuthorizationRequest = {
+      action: request.action,
+      resource: request.resource,
+      context: request.context,
+      denial: { name: 'AccessDenied', httpStatusCode: 403, create: (m) => new Error(m) },
+    };
+    const { allowed, reason } = await this.simulate(role, role.roleArn, authorization, request.context);
+    if (allowed) return 'allowed';
+    return reason.startsWith('with an explicit deny') ? 'explicitDeny' : 'implicitDeny';
+  }
+
   private resourcePolicy(request: AuthorizationRequest): PolicyDocument | undefined {
     if (!request.resourcePolicy) return undefined;
     const { kind, arn } = request.resourcePolicy;

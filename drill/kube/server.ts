@@ -73,10 +73,24 @@ export interface StandInEndpoint {
   caData: string;
 }
 
-interface Fault extends FaultFilter {
+/**
+ * What a faulted request gets: an HTTP status (a Kubernetes Status body, nothing changed), a
+ * lost response (the request is served, then the connection is dropped before the answer), an
+ * answer `delayMs` late (real time), or no answer at all (only the client's timeout ends it).
+ */
+export type KubeFaultKind = { kind: 'status'; status: number } | { kind: 'lost-response' } | { kind: 'delay'; delayMs: number } | { kind: 'hang' };
+
+export interface KubeFault extends FaultFilter {
   remaining: number;
-  status: number;
+  /** The fault applies only while this says so (default: always). */
+  active?: () => boolean;
+  effect: KubeFaultKind;
 }
+
+type Fault = KubeFault;
+
+/** Timers in real time: the drill fakes the global ones, and the stand-in answers in real time. */
+const realSetTimeout = globalThis.setTimeout;
 
 const MUTATING = new Set(['PATCH', 'PUT', 'POST', 'DELETE']);
 const REASONS: Record<number, string> = {
@@ -226,7 +240,12 @@ export class KubeApiStandIn {
 
   /** The next `count` matching requests answer `status` with a Kubernetes Status body, changing nothing. */
   failNext(count: number, status: number, filter: FaultFilter = {}): void {
-    this.faults.push({ ...filter, remaining: count, status });
+    this.faults.push({ ...filter, remaining: count, effect: { kind: 'status', status } });
+  }
+
+  /** Adds a fault of any kind (status, lost response, delay, hang) for matching requests. */
+  addFault(fault: KubeFault): void {
+    this.faults.push(fault);
   }
 
   // ---- request handling ----
@@ -237,28 +256,45 @@ export class KubeApiStandIn {
     const body = await readBody(req);
 
     const fault = this.takeFault(method, path);
-    if (fault) {
-      this.respond(req, res, statusBody(fault.status, REASONS[fault.status] ?? 'Failure', `injected fault ${fault.status}`));
+    const effect = fault?.effect;
+    if (effect?.kind === 'status') {
+      this.respond(req, res, statusBody(effect.status, REASONS[effect.status] ?? 'Failure', `injected fault ${effect.status}`));
       return;
     }
+    if (effect?.kind === 'hang') {
+      // Never answered: the connection stays open until the client gives up (or the server stops).
+      this.log.push({ method, path, contentType: req.headers['content-type'], status: 0 });
+      return;
+    }
+    if (effect?.kind === 'delay') await new Promise((resolve) => realSetTimeout(resolve, effect.delayMs));
+    const lost = effect?.kind === 'lost-response';
     const authFailure = await verifyEksToken(req.headers.authorization, { now: this.now, tokenMaxAgeMs: this.tokenMaxAgeMs, expectedCluster: this.options.expectedCluster });
     if (authFailure !== undefined) {
       this.authFailureLog.push(authFailure);
       this.respond(req, res, statusBody(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    let answer: { status: number; body: JsonObject };
     try {
-      this.respond(req, res, { status: 200, body: this.objects.serve(method, path, req.headers['content-type'], body, this.authorize) });
+      answer = { status: 200, body: this.objects.serve(method, path, req.headers['content-type'], body, this.authorize) };
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      this.respond(req, res, statusBody(error.status, error.reason, error.message, error.details));
+      answer = statusBody(error.status, error.reason, error.message, error.details);
     }
+    if (lost) {
+      // The change is applied; the connection drops before the answer leaves (the client sees a reset).
+      this.log.push({ method, path, contentType: req.headers['content-type'], status: answer.status });
+      req.socket.destroy();
+      return;
+    }
+    this.respond(req, res, answer);
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
     const fault = this.faults.find(
       (f) =>
         f.remaining > 0 &&
+        (f.active?.() ?? true) &&
         (f.method === undefined || f.method.toUpperCase() === method) &&
         (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
     );

@@ -1,5 +1,6 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { currentInvocation } from '../invocation';
+import { UnattributedCallError, type CallAuthorizer } from './authorization';
 import type { AwsCall } from './faults';
 import type { SimulatedWorld } from './simulated-world';
 
@@ -17,16 +18,18 @@ export interface CallContext {
   region: string;
   /** The IAM service prefix of the client that sent it, e.g. `rds` (see SERVICE_PREFIXES). */
   service?: string;
+  /** How many times the client's SDK retry strategy sends a call that failed transiently (its `maxAttempts`; default 3). */
+  maxAttempts?: number;
 }
 
 /** A command's answer, without the response metadata the SDK adds. */
 export type Answer<O> = Omit<O, '$metadata'>;
 
-/** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput`. */
-export type Handler<I, O> = (input: I, context: CallContext) => Answer<O>;
+/** A command handler, typed by the SDK's `*CommandInput` and `*CommandOutput` (async where a real service answers). */
+export type Handler<I, O> = (input: I, context: CallContext) => Answer<O> | Promise<Answer<O>>;
 
-/** Answers one AWS command: record, beforeCall, faults, the world's handler, then the DNS answer. */
-export function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown): unknown {
+/** Answers one AWS command: record, beforeCall, IAM, faults, the world's handler, then the DNS answer. */
+export async function handle<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown, attempt = 1): Promise<unknown> {
   const invocation = currentInvocation();
   const call: AwsCall = {
     command: context.command,
@@ -43,20 +46,59 @@ export function handle<I>(world: SimulatedWorld, context: CallContext, input: I,
   world.calls.push(call);
   try {
     world.beforeCall?.(context.command, input);
+    if (world.authorizer) await authorizeCall(world, world.authorizer, call, input);
+    const proceed = () => {
+      const output = answer(input, context);
+      world.noteDnsAnswer();
+      return output;
+    };
     const fault = world.faults.take(context.command);
-    if (fault) return settled(call, fault.answer(input));
-    const output = answer(input, context);
-    world.noteDnsAnswer();
-    return settled(call, output);
+    if (fault?.lost) {
+      try {
+        await proceed();
+      } catch {
+        // The world refused the call: that answer is lost with the connection too.
+      }
+      answered(call, connectionReset(attempt));
+      return await resend(world, context, input, answer, attempt);
+    }
+    const output = await (fault ? fault.answer(input, proceed) : proceed());
+    answered(call);
+    return output;
   } catch (error) {
     answered(call, error);
     throw error;
   }
 }
 
-/** Records how a call was answered; a call IAM refused stays `denied`. */
+/** What the caller sees when the connection drops after the request was sent. */
+function connectionReset(attempts: number): Error {
+  return Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', $metadata: { attempts } });
+}
+
+/**
+ * After a lost response: the SDK's standard retry strategy treats ECONNRESET as transient
+ * (@smithy/service-error-classification NODEJS_TIMEOUT_ERROR_CODES) and sends the same request
+ * again, up to the client's maxAttempts; the resend is answered as any call is. Only when every
+ * attempt is lost does the caller see the network error. The SDK's retry middleware stamps the
+ * error it finally throws with how many attempts were made.
+ */
+async function resend<I>(world: SimulatedWorld, context: CallContext, input: I, answer: (input: I, context: CallContext) => unknown, attempt: number): Promise<unknown> {
+  if (attempt >= (context.maxAttempts ?? 3)) throw connectionReset(attempt);
+  try {
+    return await handle(world, context, input, answer, attempt + 1);
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) {
+      const e = error as { $metadata?: { attempts?: number } };
+      e.$metadata = { ...e.$metadata, attempts: e.$metadata?.attempts ?? attempt + 1 };
+    }
+    throw error;
+  }
+}
+
+/** Records how a call was answered; a call IAM refused stays `denied` (or `unattributed`). */
 function answered(call: AwsCall, error?: unknown): void {
-  if (call.outcome === 'denied') return;
+  if (call.outcome === 'denied' || call.outcome === 'unattributed') return;
   call.outcome = error === undefined ? 'ok' : 'error';
   call.error = error === undefined ? null : errorName(error);
 }
@@ -64,24 +106,6 @@ function answered(call: AwsCall, error?: unknown): void {
 function errorName(error: unknown): string {
   const name = (error as { name?: unknown } | null)?.name;
   return typeof name === 'string' ? name : 'Error';
-}
-
-/** The answer, with the call's outcome recorded when it settles (an answer may be a promise, e.g. a hung call). */
-function settled(call: AwsCall, output: unknown): unknown {
-  if (output instanceof Promise) {
-    return output.then(
-      (value: unknown) => {
-        answered(call);
-        return value;
-      },
-      (error: unknown) => {
-        answered(call, error);
-        throw error;
-      },
-    );
-  }
-  answered(call);
-  return output;
 }
 
 /**
@@ -95,6 +119,7 @@ const SERVICE_PREFIXES: Record<string, string> = {
   CognitoIdentityProviderClient: 'cognito-idp',
   DynamoDBClient: 'dynamodb',
   EKSClient: 'eks',
+  IAMClient: 'iam',
   RDSClient: 'rds',
   Route53Client: 'route53',
   SecretsManagerClient: 'secretsmanager',
@@ -105,6 +130,24 @@ const SERVICE_PREFIXES: Record<string, string> = {
 function serviceOf(client: unknown): string {
   const name = typeof client === 'function' ? client.name : '';
   return SERVICE_PREFIXES[name] ?? name.replace(/Client$/, '').toLowerCase();
+}
+
+/**
+ * IAM in front of the world's answer: a refused call is recorded as denied and throws the error the
+ * service answers a denial with; a call no invocation sent is recorded as unattributed and throws.
+ */
+async function authorizeCall(world: SimulatedWorld, authorizer: CallAuthorizer, record: AwsCall, input: unknown): Promise<void> {
+  let result;
+  try {
+    result = await authorizer.authorize({ command: record.command, input, region: record.region });
+  } catch (error) {
+    if (error instanceof UnattributedCallError) Object.assign(record, { outcome: 'unattributed', error: error.name });
+    throw error;
+  }
+  if (result.allowed) return;
+  Object.assign(record, { outcome: 'denied', error: result.error.name, action: result.denial.action, resource: result.denial.resource });
+  world.iamDenials.push(result.denial);
+  throw result.error;
 }
 
 /** Registers a handler for a command of one stubbed SDK client. */
@@ -121,8 +164,11 @@ export function stubClient(world: SimulatedWorld, client: unknown): Register {
   return <I, O>(command: { name: string }, answer: Handler<I, O>) => {
     const name = command.name;
     stub.on(command as never).callsFake(async (input: I, getClient: () => { config: unknown }) => {
-      const region = await (getClient().config as { region: () => Promise<string> }).region();
-      return handle(world, { command: name, region, service }, input, answer);
+      const config = getClient().config as { region?: unknown; maxAttempts?: unknown };
+      // IAM is global: its client may have no Region and signs for us-east-1 (IAM API reference, "Making Query requests").
+      const region = typeof config.region === 'function' ? String(await (config.region as () => Promise<string>)()) : typeof config.region === 'string' ? config.region : 'us-east-1';
+      const maxAttempts = typeof config.maxAttempts === 'function' ? Number(await (config.maxAttempts as () => Promise<number>)()) : undefined;
+      return handle(world, { command: name, region, service, ...(maxAttempts === undefined ? {} : { maxAttempts }) }, input, answer);
     });
   };
 }

@@ -1,12 +1,10 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
-  type AttributeValue,
   type DeleteItemCommandInput,
   type DeleteItemCommandOutput,
   type DescribeTableCommandInput,
@@ -20,6 +18,7 @@ import {
   type UpdateItemCommandInput,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import type { Item, LocalDynamoDb } from '../dynamodb-local';
 import { stubClient, type Answer } from './dispatch';
 import type { SimulatedWorld } from './simulated-world';
 
@@ -29,8 +28,6 @@ export interface GlobalTable {
   /** `inaccessibleSince`: simulated ms when the replica was first detected inaccessible (ReplicaInaccessibleDateTime). */
   replicas: Array<{ region: string; status: string; inaccessibleSince?: number }>;
 }
-
-type UpdateInput = Pick<UpdateItemCommandInput, 'Key' | 'ConditionExpression' | 'ExpressionAttributeValues'>;
 
 export function installDynamoDb(world: SimulatedWorld): void {
   const on = stubClient(world, DynamoDBClient);
@@ -51,41 +48,67 @@ export function installDynamoDb(world: SimulatedWorld): void {
       },
     };
   });
-  on(GetItemCommand, (input: GetItemCommandInput): Answer<GetItemCommandOutput> => ({ Item: world.lock.get(input.Key?.lockId?.S ?? '') }));
-  on(PutItemCommand, (input: PutItemCommandInput): Answer<PutItemCommandOutput> => {
-    const item = input.Item ?? {};
-    if (item.approvalId?.S) return putApproval(world, item);
-    const id = item.lockId?.S ?? '';
-    const current = world.lock.get(id);
-    const now = Number(input.ExpressionAttributeValues?.[':now']?.N ?? 0);
-    const me = input.ExpressionAttributeValues?.[':me']?.S;
-    if (current && Number(current.expiresAt?.N ?? 0) >= now && current.executionId?.S !== me) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: current });
-    }
-    world.lock.set(id, item);
-    world.effects.push({ kind: 'lock', detail: `acquire ${id}` });
-    return {};
-  });
-  on(UpdateItemCommand, (input: UpdateItemCommandInput): Answer<UpdateItemCommandOutput> => updateApproval(world, input));
-  on(DeleteItemCommand, (input: DeleteItemCommandInput): Answer<DeleteItemCommandOutput> => {
-    const id = input.Key?.lockId?.S ?? '';
-    if (world.lock.get(id)?.executionId?.S !== input.ExpressionAttributeValues?.[':me']?.S) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    }
-    world.lock.delete(id);
-    world.effects.push({ kind: 'lock', detail: `release ${id}` });
-    return {};
-  });
+  // The lock and approvals tables: the exact command the product sent is evaluated by a real
+  // DynamoDB implementation (drill/dynamodb-local.ts), which answers or throws as the service does
+  // (ConditionalCheckFailedException, ValidationException, ResourceNotFoundException, ...).
+  // Where dynalite differs from DynamoDB (see drill/dynamodb-local.ts): a ConditionalCheckFailedException
+  // never carries `Item`, even with ReturnValuesOnConditionCheckFailure ALL_OLD (DynamoDB API
+  // reference, PutItem/UpdateItem request parameters), so the product takes its read-back path
+  // (a strongly consistent GetItem) every time; and Time to Live never deletes an expired item,
+  // which DynamoDB also may keep for days (developer guide, "Working with expired items").
+  on(GetItemCommand, (input: GetItemCommandInput): Promise<Answer<GetItemCommandOutput>> => world.dynamo((local) => local.send(new GetItemCommand(input))));
+  on(PutItemCommand, (input: PutItemCommandInput): Promise<Answer<PutItemCommandOutput>> =>
+    world.dynamo(async (local) => {
+      const { output, before, after } = await local.write(new PutItemCommand(input));
+      noteWrite(world, local, input.TableName, before, after);
+      return output;
+    }),
+  );
+  on(UpdateItemCommand, (input: UpdateItemCommandInput): Promise<Answer<UpdateItemCommandOutput>> =>
+    world.dynamo(async (local) => {
+      // The world's requests to the local DynamoDB run one at a time, so this read and the write
+      // below see the same item.
+      const before = local.serves(input.TableName) && input.Key ? await local.get(input.TableName ?? '', input.Key) : undefined;
+      const { output, after } = await local.write(new UpdateItemCommand(input));
+      noteWrite(world, local, input.TableName, before, after);
+      return output;
+    }),
+  );
+  on(DeleteItemCommand, (input: DeleteItemCommandInput): Promise<Answer<DeleteItemCommandOutput>> =>
+    world.dynamo(async (local) => {
+      const { output, before } = await local.write(new DeleteItemCommand(input));
+      noteWrite(world, local, input.TableName, before, undefined);
+      return output;
+    }),
+  );
+}
+
+/**
+ * Records what an accepted write changed, from the items before and after it: the lock taken or
+ * released, an approval's status moved from pending to a decision. A re-run must not repeat these.
+ */
+function noteWrite(world: SimulatedWorld, local: LocalDynamoDb, tableName: string | undefined, before: Item | undefined, after: Item | undefined): void {
+  if (!local.serves(tableName)) return;
+  const hash = local.table(tableName ?? '').keySchema.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '';
+  const id = (after ?? before)?.[hash]?.S ?? '';
+  if (tableName === world.lockTable) {
+    if (after) world.effects.push({ kind: 'lock', detail: `acquire ${id}` });
+    else if (before) world.effects.push({ kind: 'lock', detail: `release ${id}` });
+    return;
+  }
+  const from = before?.status?.S;
+  const to = after?.status?.S;
+  if (from === 'pending' && to !== undefined && to !== 'pending') world.effects.push({ kind: 'approval', detail: `${to} ${id}` });
 }
 
 /** Another execution holds the environment's lock for the next hour. */
-export function holdLock(world: SimulatedWorld, executionId: string): void {
-  world.lock.set(world.config.name, {
+export function lockItemHeldBy(world: SimulatedWorld, executionId: string): Item {
+  return {
     lockId: { S: world.config.name },
     executionId: { S: executionId },
     acquiredAt: { S: new Date(world.now()).toISOString() },
     expiresAt: { N: String(Math.floor(world.now() / 1000) + 3600) },
-  });
+  };
 }
 
 /**
@@ -110,41 +133,4 @@ export function degradeTableAfterPreflight(world: SimulatedWorld): void {
     (input) => ({ Table: { TableName: (input as { TableName?: string }).TableName, TableStatus: 'UPDATING', Replicas: [] } }),
     { after: world.config.dynamodb.tables.length },
   );
-}
-
-function putApproval(world: SimulatedWorld, item: Record<string, AttributeValue>): Answer<UpdateItemCommandOutput> {
-  const id = item.approvalId?.S ?? '';
-  const existing = world.approvals.get(id);
-  if (existing) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: existing });
-  world.approvals.set(id, structuredClone(item));
-  return {};
-}
-
-/** The approvals table's three updates: announced, claim (pending → decided), and undo of a claim. */
-function updateApproval(world: SimulatedWorld, input: UpdateInput): Answer<UpdateItemCommandOutput> {
-  const id = input.Key?.approvalId?.S ?? '';
-  const item = world.approvals.get(id);
-  const v = input.ExpressionAttributeValues ?? {};
-  const fail = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
-  const condition = input.ConditionExpression ?? '';
-  if (condition === 'attribute_exists(approvalId)') {
-    if (!item) throw fail();
-    item.notifiedAt = v[':at'] ?? { S: '' };
-    return {};
-  }
-  if (condition === '#status = :pending AND expiresAt > :now') {
-    if (!item || item.status?.S !== v[':pending']?.S || Number(item.expiresAt?.N) <= Number(v[':now']?.N)) throw fail();
-    Object.assign(item, { status: v[':decided'], decidedBy: v[':by'], decidedAt: v[':at'] }, v[':reason'] ? { reason: v[':reason'] } : {});
-    world.effects.push({ kind: 'approval', detail: `${item.status?.S ?? '?'} ${id}` });
-    return { Attributes: structuredClone(item) };
-  }
-  if (condition === '#status = :decided AND decidedBy = :by AND decidedAt = :at') {
-    if (!item || item.status?.S !== v[':decided']?.S || item.decidedBy?.S !== v[':by']?.S || item.decidedAt?.S !== v[':at']?.S) throw fail();
-    item.status = v[':pending'] ?? { S: 'pending' };
-    delete item.decidedBy;
-    delete item.decidedAt;
-    delete item.reason;
-    return {};
-  }
-  throw new Error(`the simulated approvals table does not know the update '${condition}'`);
 }

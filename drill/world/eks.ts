@@ -44,7 +44,7 @@ export function authPatchedAndRolled(world: SimulatedWorld): boolean {
 export function kubernetesEffects(world: SimulatedWorld): Effect[] {
   return world.kube
     .mutatingRequests()
-    .filter((r) => r.status < 300)
+    .filter((r) => r.status >= 200 && r.status < 300)
     .map((r) => ({ kind: 'kubernetes-patch', detail: `${r.method} ${r.path}` }));
 }
 

@@ -29,18 +29,27 @@ export interface AwsCall {
   at: number;
   /**
    * How it was answered: `no-answer` until it is (a hung call stays so), then `ok`, `error` (with
-   * `error`, the error's name), or `denied` (refused by IAM, with `error`). A `denied` call stays denied.
+   * `error`, the error's name), or `denied` (refused by IAM, with `error`, `action` and `resource`), or `unattributed` (no invocation sent it). A `denied` call stays denied.
    */
-  outcome: 'ok' | 'error' | 'denied' | 'no-answer';
+  outcome: 'ok' | 'error' | 'denied' | 'unattributed' | 'no-answer';
   /** The error's name for `error` and `denied`; null otherwise. */
   error: string | null;
+  /** The IAM action refused (outcome 'denied'). */
+  action?: string;
+  /** The resource ARN the action was refused on (outcome 'denied'). */
+  resource?: string;
 }
 
 export interface Fault {
   remaining: number;
   /** Applies only once the command has been called this many times. */
   after: number;
-  answer: (input: unknown) => unknown;
+  /** What the call gets instead; `proceed` lets the world answer it (to change or delay the answer). */
+  answer: (input: unknown, proceed: () => unknown) => unknown;
+  /** The fault's time window: it applies only while this says so (default: always). */
+  active?: () => boolean;
+  /** A lost response: the world applies the call, and the caller gets a broken connection instead. */
+  lost?: boolean;
 }
 
 /** Faults: command name → what its next calls do instead of answering; counts every call. */
@@ -56,7 +65,7 @@ export class FaultSchedule {
   take(command: string): Fault | undefined {
     const seen = this.callCounts.get(command) ?? 0;
     this.callCounts.set(command, seen + 1);
-    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after);
+    const fault = this.faults.get(command)?.find((f) => f.remaining > 0 && seen >= f.after && (f.active?.() ?? true));
     if (fault) fault.remaining -= 1;
     return fault;
   }

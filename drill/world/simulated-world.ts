@@ -1,13 +1,14 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { mockClient } from 'aws-sdk-client-mock';
 import type { EnvironmentConfig, RuntimeTargets } from '../../stacks/config';
+import { LocalDynamoDb, type Item } from '../dynamodb-local';
 import { KubeApiStandIn, KubernetesRequestLog } from '../kube';
 import { DEFAULT_TIMING, type TimingModel } from '../timing';
 import { installAcm } from './acm';
+import type { CallAuthorizer, IamDenial } from './authorization';
 import { behaviorOrigins, distributionStatus, installCloudFront, removeDrOrigin, restoreDrOrigin, type Distribution } from './cloudfront';
 import { installCloudWatch } from './cloudwatch';
 import { installCognito } from './cognito';
-import { degradeTableAfterPreflight, holdLock, installDynamoDb, primaryReplicasInaccessibleSince, type GlobalTable } from './dynamodb';
+import { degradeTableAfterPreflight, installDynamoDb, lockItemHeldBy, primaryReplicasInaccessibleSince, type GlobalTable } from './dynamodb';
 import { authPatchedAndRolled, installEks, kubernetesEffects, setClusterAuthenticationMode } from './eks';
 import { installEndpoint, noteDnsAnswer, resolvedRegion } from './endpoint';
 import { callsOf, FaultSchedule, mutatingCalls, type AwsCall } from './faults';
@@ -36,7 +37,6 @@ export class SimulatedWorld {
   readonly calls: AwsCall[] = [];
   readonly published: Array<{ subject?: string; message: unknown }> = [];
   readonly kube: KubeApiStandIn;
-  readonly lock = new Map<string, Record<string, AttributeValue>>();
   /** Route 53 hosted zones by id, seeded from the config's records. */
   readonly zones = new Map<string, SimulatedHostedZone>();
   readonly changes = new Map<string, { submittedAt: number; zoneId: string }>();
@@ -83,8 +83,15 @@ export class SimulatedWorld {
   endpointFailuresLeft = 0;
   /** Secrets Manager: secret name or ARN → value. */
   readonly secrets = new Map<string, string>();
-  /** Approvals table items by approvalId. */
-  readonly approvals = new Map<string, Record<string, AttributeValue>>();
+  /**
+   * The lock and approvals tables: a real DynamoDB implementation, in memory, one per world
+   * (taken at start, emptied and given back at stop; never shared by two started worlds). Their physical names as the stack's Lambdas are given them.
+   */
+  private localDynamo: LocalDynamoDb | undefined;
+  /** The world's requests to it, one at a time and in the order they were made. */
+  private dynamoQueue: Promise<unknown> = Promise.resolve();
+  lockTable = '';
+  approvalsTable = '';
   /** Task tokens the state machine waits on, with how to settle them. */
   readonly taskTokens = new Map<string, TaskTokenWaiter>();
   /** The person in Slack who answers approval requests (the drill plays them); none: nobody answers. */
@@ -100,6 +107,10 @@ export class SimulatedWorld {
   beforeCall: ((command: string, input: unknown) => void) | undefined;
   /** Faults: command name → what its next calls do instead of answering. */
   readonly faults = new FaultSchedule();
+  /** IAM: authorizes each call for the Lambda that sends it (the drill sets it; unset, every call is answered). */
+  authorizer: CallAuthorizer | undefined;
+  /** Every call and Task invocation IAM refused, in order. */
+  readonly iamDenials: IamDenial[] = [];
   /** The stubbed SDK clients (restored by stop()). */
   readonly stubs: Stub[] = [];
   kubeEndpoint: { endpoint: string; caData: string } | undefined;
@@ -182,6 +193,12 @@ export class SimulatedWorld {
 
   /** Starts the Kubernetes stand-in and the DR endpoint, and installs the AWS command handlers. */
   async start(): Promise<void> {
+    // Before the drill's simulated clock is installed: dynalite makes a new table ACTIVE on a timer.
+    const local = await LocalDynamoDb.acquireForConfig(this.config);
+    this.localDynamo = local;
+    const tableKeyed = (key: string) => local.tables.find((t) => t.keySchema.some((k) => k.KeyType === 'HASH' && k.AttributeName === key))?.tableName ?? '';
+    this.lockTable = tableKeyed('lockId');
+    this.approvalsTable = tableKeyed('approvalId');
     this.kubeEndpoint = await this.kube.start();
     this.kubeRequests = new KubernetesRequestLog(this.kubeEndpoint.endpoint, () => this.now());
     this.kubeRequests.start();
@@ -196,6 +213,12 @@ export class SimulatedWorld {
     this.stubs.length = 0;
     this.kubeRequests?.stop();
     await this.kube.stop();
+    const local = this.localDynamo;
+    this.localDynamo = undefined;
+    if (local) {
+      await this.dynamoQueue;
+      await local.release();
+    }
     if (this.realFetch) globalThis.fetch = this.realFetch;
     this.realFetch = undefined;
   }
@@ -283,9 +306,48 @@ export class SimulatedWorld {
 
   // ---- DynamoDB (dynamodb.ts) ----
 
-  /** Another execution holds the environment's lock for the next hour. */
-  holdLock(executionId: string): void {
-    holdLock(this, executionId);
+  /**
+   * Runs `work` against the lock and approvals tables after every earlier request to them, so a
+   * change made without awaiting it (a scenario's arrangement) is in place before the next command.
+   */
+  dynamo<T>(work: (local: LocalDynamoDb) => Promise<T>): Promise<T> {
+    const run = this.dynamoQueue.then(() => {
+      if (!this.localDynamo) throw new Error('the world is not started: its DynamoDB tables are served between start() and stop()');
+      return work(this.localDynamo);
+    });
+    this.dynamoQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Another execution holds the environment's lock for the next hour (from now, simulated). */
+  holdLock(executionId: string): Promise<void> {
+    const item = lockItemHeldBy(this, executionId);
+    return this.dynamo((local) => local.put(this.lockTable, item));
+  }
+
+  /** Nobody holds the lock (healing a scenario). */
+  async clearLock(): Promise<void> {
+    await this.dynamo((local) => local.clear(this.lockTable));
+  }
+
+  /** The environment's lock item (or another lock id's), as a strongly consistent read sees it. */
+  lockItem(lockId: string = this.config.name): Promise<Item | undefined> {
+    return this.dynamo((local) => local.get(this.lockTable, { lockId: { S: lockId } }));
+  }
+
+  /** Every item of the lock table. */
+  lockItems(): Promise<Item[]> {
+    return this.dynamo((local) => local.scan(this.lockTable));
+  }
+
+  /** Every item of the approvals table. */
+  approvalItems(): Promise<Item[]> {
+    return this.dynamo((local) => local.scan(this.approvalsTable));
+  }
+
+  /** Writes an item unconditionally (seeding a scenario): not a change the product made. */
+  putItem(tableName: string, item: Item): Promise<void> {
+    return this.dynamo((local) => local.put(tableName, item));
   }
 
   /** The primary Region's replicas have been inaccessible since `at` (simulated ms), with this status. */

@@ -200,6 +200,12 @@ function result(
 }
 
 /** The message RDS gave with its refusal, for the report. */
+/** How many attempts the SDK made before it threw (its retry middleware sets `$metadata.attempts`); 1 if unknown. */
+function sdkAttempts(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : 1;
+}
+
 function refusal(error: unknown): string {
   return error instanceof Error && error.message !== '' ? error.message : 'no message';
 }
@@ -278,6 +284,9 @@ export async function promoteReplica(deps: RdsDeps, input: PromoteInput): Promis
     await deps.rds.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id, BackupRetentionPeriod: backupRetentionDays }));
   } catch (error) {
     if (!(error instanceof Error) || error.name !== 'InvalidDBInstanceStateFault') throw error;
+    // The SDK resends a request whose connection broke after it was sent. A resend refused because a
+    // promotion is in progress means the first attempt was accepted: this run's promotion, reported as such.
+    if (sdkAttempts(error) > 1) return result('changed', [change], replication, requestedAt);
     // InvalidDBInstanceState means "not now": find out why, and never take it for success.
     const again = await describeInstance(deps.rds, id);
     if (again === null) {

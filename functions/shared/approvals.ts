@@ -208,6 +208,12 @@ export interface DecideResult {
 /** SendTask* answers meaning the execution no longer waits for this token. */
 const TASK_CLOSED = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
+/** How many attempts the SDK made before it threw (its retry middleware sets `$metadata.attempts`); 1 if unknown. */
+function sdkAttempts(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : 1;
+}
+
 /** Why the claim's condition failed, from the item as it was (or its absence). */
 function conditionFailure(approvalId: string, old: Item | undefined, now: Date): CutoverError {
   if (!old) return new ApprovalNotFoundError(`No approval ${approvalId}: check the id and the environment. Nothing was changed.`);
@@ -315,8 +321,12 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
       await deps.sfn.send(new SendTaskFailureCommand({ taskToken, error: APPROVAL_DENIED_ERROR, cause }));
     }
   } catch (error) {
-    const reset = await releaseClaim(deps, input.approvalId, status, input.by, at);
     const name = errorName(error);
+    // The SDK resends a call whose connection broke after it was sent. When such a resend finds the task
+    // closed, the earlier attempt most likely delivered this answer (the claim above just checked that
+    // the approval window is still open): the decision stands, and the table keeps it.
+    if (TASK_CLOSED.has(name) && sdkAttempts(error) > 1) return input.approve ? result : { ...result, cause };
+    const reset = await releaseClaim(deps, input.approvalId, status, input.by, at);
     if (TASK_CLOSED.has(name)) {
       throw new ApprovalTaskClosedError(
         `The run is no longer waiting for approval ${input.approvalId} (Step Functions answered ${name}): it already timed out or ended, so nothing was ${status}.${

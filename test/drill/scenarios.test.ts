@@ -22,12 +22,12 @@ interface EndState {
   behaviours: Record<string, string | undefined>;
   lockFree: boolean;
 }
-const endState = (w: SimulatedWorld): EndState => ({
+const endState = async (w: SimulatedWorld): Promise<EndState> => ({
   dns: w.dnsTargets(),
   database: w.databaseRole(),
   configMap: w.kube.configMap(config.eks.namespace, config.eks.configMapName)?.data,
   behaviours: w.behaviorOrigins(),
-  lockFree: w.lock.size === 0,
+  lockFree: (await w.lockItems()).length === 0,
 });
 const sideEffects = (w: SimulatedWorld): string[] =>
   w
@@ -56,7 +56,7 @@ async function baseline(cfg: EnvironmentConfig): Promise<{ end: EndState; effect
   try {
     const run = await drill.run({ mode: 'emergency', dryRun: false, reason: 'baseline' });
     expect(run.result.status).toBe('SUCCEEDED');
-    return { end: endState(drill.world), effects: sideEffects(drill.world) };
+    return { end: await endState(drill.world), effects: sideEffects(drill.world) };
   } finally {
     await drill.close();
   }
@@ -85,6 +85,8 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     const { result, report } = await drill.run(input(scenario));
 
     expect(result.status).toBe(scenario.expect.status);
+    // IAM is enforced: the shipped stack grants every call a scenario makes, absorbed or not.
+    expect(world.iamDenials).toEqual([]);
     expect(world.calls.filter((c) => c.region === config.primaryRegion)).toEqual([]);
     // I1: traffic moved only once the database was writable and Auth patched and rolled out.
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
@@ -94,7 +96,7 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     }
 
     if (scenario.expect.status === 'SUCCEEDED') {
-      expect(endState(world)).toEqual(expected.end);
+      expect(await endState(world)).toEqual(expected.end);
       expect(sideEffects(world)).toEqual(expected.effects);
       return;
     }
@@ -106,15 +108,16 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('drill scenario %s', (
     expect(failed.type).toBe('cutover.failed');
     expect(failed.report?.failure).toMatchObject({ step: scenario.expect.failedStep, error: scenario.expect.error });
     expect(report?.failure?.cause.length).toBeGreaterThan(0);
-    if (scenario.name === 'lock-held') expect(world.lock.get(config.name)?.executionId?.S).toContain('earlier-run');
-    else expect(world.lock.size).toBe(0);
+    if (scenario.name === 'lock-held') expect((await world.lockItem())?.executionId?.S).toContain('earlier-run');
+    else expect(await world.lockItems()).toEqual([]);
 
     // I3: with the cause removed, a second run converges to the happy path's end state, repeating nothing.
-    scenario.heal?.(world);
+    await scenario.heal?.(world);
     const rerun = await drill.run(input(scenario));
     expect(rerun.result.error).toBeNull();
     expect(rerun.result.status).toBe('SUCCEEDED');
-    expect(endState(world)).toEqual(expected.end);
+    expect(world.iamDenials).toEqual([]);
+    expect(await endState(world)).toEqual(expected.end);
     expect(sideEffects(world)).toEqual(expected.effects);
     expect(traffic.filter((t) => !t.databaseWritable || !t.authReady)).toEqual([]);
   });

@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from '../../stacks/config';
 import { testConfig } from '../support/config';
 import { rpoText } from '../../functions/shared/rpo';
 import type { SimulatePrincipalPolicyCommandInput } from '@aws-sdk/client-iam';
-import { iamMock, SimulateCommand, simulations } from '../support/permissions';
+import type { CfnTemplate } from '../../drill/definition';
 
 /**
  * Executes the synthesized definition (the one `cdk deploy` ships) in-process, every Task
@@ -16,13 +16,12 @@ let drill: Drill;
 let world: SimulatedWorld;
 
 /** A world where the primary Region is down (emergency), or healthy (`primaryOutage: false`, planned runs). */
-async function open(arrange?: (w: SimulatedWorld) => void, options: { primaryOutage?: boolean } = {}): Promise<void> {
+async function open(arrange?: (w: SimulatedWorld) => void | Promise<void>, options: { primaryOutage?: boolean } = {}): Promise<void> {
   drill = await Drill.create({ config, arrange, primaryOutage: options.primaryOutage ?? true });
   world = drill.world;
 }
 
 afterEach(async () => {
-  iamMock.reset();
   await drill.close();
 });
 
@@ -30,15 +29,20 @@ const emergency = { mode: 'emergency', dryRun: false, reason: 'Seoul Region outa
 const run = (input: unknown): Promise<DrillRun> => drill.run(input);
 const publishedTypes = () => world.published.map((p) => (p.message as { type: string }).type);
 
-/** IAM's policy simulation for the dry run's permission checks: `deny` lists the actions it denies (implicitDeny). */
-function iamSimulates(deny: string[] = []): void {
-  iamMock.on(SimulateCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
-    EvaluationResults: (input.ActionNames ?? []).flatMap((a) =>
-      (input.ResourceArns ?? ['*']).map((r) => ({ EvalActionName: a, EvalResourceName: r, EvalDecision: deny.includes(a) ? 'implicitDeny' : 'allowed' })),
-    ),
-    IsTruncated: false,
-  }));
-}
+/** The simulations the dry run's permission checks asked the world's IAM for, in order. */
+const simulations = (): SimulatePrincipalPolicyCommandInput[] => world.callsOf('SimulatePrincipalPolicyCommand').map((c) => c.input as SimulatePrincipalPolicyCommandInput);
+
+/** The synthesized template with one action taken out of the statements of the role policy whose logical id starts with `policy`. */
+const withoutGrant = (policy: string, action: string) => (t: CfnTemplate): CfnTemplate => {
+  const id = Object.keys(t.Resources).find((k) => k.startsWith(policy) && t.Resources[k]?.Type === 'AWS::IAM::Policy') ?? '';
+  const doc = t.Resources[id]?.Properties?.PolicyDocument as { Statement: Array<{ Action?: unknown }> } | undefined;
+  if (!doc) throw new Error(`no policy ${policy}* in the template`);
+  doc.Statement = doc.Statement.flatMap((st) => {
+    const actions = ([] as unknown[]).concat(st.Action ?? []).filter((a) => a !== action);
+    return actions.length === 0 ? [] : [{ ...st, Action: actions }];
+  });
+  return t;
+};
 
 function indexOf(states: string[], name: string): number {
   const i = states.indexOf(name);
@@ -86,7 +90,7 @@ describe('the synthesized cutover state machine', () => {
     // The control plane never calls the failing Region: only the standby Region and the global (us-east-1) APIs.
     expect([...new Set(world.calls.map((c) => c.region))].sort()).toEqual([config.standbyRegion, 'us-east-1'].sort());
     // I4/I5: the lock is released; every stage was announced.
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItems()).toEqual([]);
     expect(publishedTypes()).toEqual(['cutover.started', 'cutover.stage-completed', 'cutover.stage-completed', 'cutover.succeeded']);
     // Seoul is down: replication had stopped, so the RPO is unknown, never "0 s" (ReplicaLag is apply lag).
     expect(report).toMatchObject({ status: 'succeeded', failure: null, rpoSeconds: null });
@@ -105,7 +109,6 @@ describe('the synthesized cutover state machine', () => {
 
   it('walks the same graph in a dry run with zero mutating calls and reports the plan', async () => {
     await open();
-    iamSimulates();
     const { result, report } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
@@ -133,12 +136,11 @@ describe('the synthesized cutover state machine', () => {
 
   it('proves in a dry run that each mutating step may make its change, asking IAM about the exact call', async () => {
     await open();
-    iamSimulates();
     const { result } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('SUCCEEDED');
     const asked = simulations().map((s) => `${(s.ActionNames ?? []).join(',')} ${s.ResourceArns?.join(',') ?? ''}`);
-    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${drill.cutover.stepEnvironments['cutover-lock']?.LOCK_TABLE_NAME ?? ''}`;
+    const lockTable = `arn:aws:dynamodb:${config.standbyRegion}:123456789012:table/${drill.cutover.stepEnvironments['cutover-lock']?.LOCK_TABLE_NAME ?? '?'}`;
     expect(asked.sort()).toEqual(
       [
         `dynamodb:DeleteItem ${lockTable}`,
@@ -152,11 +154,14 @@ describe('the synthesized cutover state machine', () => {
     // PolicySourceArn is a role ARN (the function's role), never an assumed-role session ARN.
     expect(simulations().every((s) => /^arn:aws:iam::123456789012:role\//.test(s.PolicySourceArn ?? ''))).toBe(true);
     expect(world.mutatingCalls()).toEqual([]);
+    // The world's IAM, the evaluator of the shipped stack, allowed every one of them and every call.
+    expect(world.iamDenials).toEqual([]);
   });
 
   it('ends a dry run blocked when IAM says a step may not make its change, naming the role, action and resource; nothing is sent', async () => {
-    await open();
-    iamSimulates(['route53:ChangeResourceRecordSets']);
+    // The stack without the DNS step's grant to change records: the world's IAM simulation denies it.
+    drill = await Drill.create({ config, template: withoutGrant('SwitchDnsRecordFunctionRoleDefaultPolicy', 'route53:ChangeResourceRecordSets') });
+    world = drill.world;
     const { result, report } = await run({ ...emergency, dryRun: true });
 
     expect(result.status).toBe('FAILED');
@@ -165,7 +170,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Verify DR endpoint');
     expect(world.mutatingCalls()).toEqual([]);
     expect(world.kube.mutatingRequests()).toEqual([]);
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItem()).toBeUndefined();
     expect(report).toMatchObject({ dryRun: true, status: 'failed', failure: { stage: 'Switch traffic', error: 'DryRunPermissionDeniedError' } });
     expect(report?.failure?.cause).toMatch(
       new RegExp(`may not route53:ChangeResourceRecordSets on arn:aws:route53:::hostedzone/${config.route53.hostedZoneId} for api\\.staging\\.portforge\\.org A \\(UPSERT\\): implicitDeny`),
@@ -178,7 +183,6 @@ describe('the synthesized cutover state machine', () => {
     const record = { name: 'api.staging.portforge.org', type: 'A' as const, setIdentifier: 'seoul', failover: 'PRIMARY' as const };
     drill = await Drill.create({ config: testConfig('staging', { route53: { records: [record] } }) });
     world = drill.world;
-    iamSimulates();
 
     const { result, report } = await run({ ...emergency, dryRun: true });
 
@@ -340,7 +344,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Preflight');
     expect(world.callsOf('PromoteReadReplicaCommand')).toEqual([]);
     expect(world.kube.mutatingRequests()).toEqual([]);
-    expect(world.lock.get(config.name)?.executionId?.S).toContain(':first');
+    expect((await world.lockItem())?.executionId?.S).toContain(':first');
   });
 
   it('ends a step that runs past its Lambda timeout with Sandbox.Timedout, retries it, and reports it when it keeps hanging', async () => {
@@ -372,7 +376,7 @@ describe('the synthesized cutover state machine', () => {
     expect(result.statesEntered).not.toContain('Report failure');
     // Nine tries (eight retries) before the release gives up.
     expect(world.callsOf('DeleteItemCommand')).toHaveLength(9);
-    const expiresAt = new Date(Number(world.lock.get(config.name)?.expiresAt?.N) * 1000).toISOString();
+    const expiresAt = new Date(Number((await world.lockItem())?.expiresAt?.N) * 1000).toISOString();
     const note = `The cutover lock could not be released: lock left to expire at ${expiresAt}. Another cutover of this environment can start after that time.`;
     expect((result.output as { lockRelease?: { note?: string } }).lockRelease?.note).toBe(note);
     const last = world.published.at(-1)?.message as { type: string; note?: string; report?: { status: string } };
@@ -387,7 +391,7 @@ describe('the synthesized cutover state machine', () => {
     expect(statuses).toEqual(['FAILED', 'SUCCEEDED']);
     expect([a.result.error, b.result.error]).toContain('CutoverLockHeldError');
     expect(world.callsOf('PromoteReadReplicaCommand')).toHaveLength(1);
-    expect(world.lock.size).toBe(0);
+    expect(await world.lockItems()).toEqual([]);
   });
 
   it('rejects invalid input at once with a clear cause and makes no call', async () => {

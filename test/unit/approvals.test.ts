@@ -242,6 +242,16 @@ describe('decideApproval', () => {
     });
   });
 
+  it('keeps the decision when the SDK resent SendTaskSuccess and the resend found the task closed (the first answer was delivered, its response lost)', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item({ status: 'approved' }) });
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: { attempts: 2 } }));
+
+    const decided = await decideApproval(decideDeps(), { approvalId: APPROVAL_ID, approve: true, by: 'Lee Minji' });
+
+    expect(decided).toMatchObject({ approvalId: APPROVAL_ID, status: 'approved', by: 'Lee Minji' });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  });
+
   it('puts the approval back to pending and rethrows when Step Functions throttles, so a later click can answer', async () => {
     ddb.on(UpdateItemCommand).resolves({ Attributes: item({ status: 'denied' }) });
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });

@@ -1,4 +1,3 @@
-import { permissions } from '../support/permissions';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -32,6 +31,7 @@ import {
 import { CutoverLockHeldError } from '../../functions/shared/errors';
 import { requestApproval, type RequestApprovalInput } from '../../functions/request-approval/logic';
 import { loadEnvironment } from '../../stacks/environments';
+import { permissions } from '../support/permissions';
 
 const config = loadEnvironment('prod');
 const template = synthesizeTemplate(config);

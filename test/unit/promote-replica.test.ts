@@ -73,6 +73,18 @@ beforeEach(() => {
 });
 
 describe('Promote RDS replica', () => {
+  it('reports its own promotion when the SDK resent PromoteReadReplica after a lost response and RDS refused the resend', async () => {
+    givenInstance(replica('available'));
+    givenLag(0);
+    rdsMock.on(PromoteReadReplicaCommand).rejects(new InvalidDBInstanceStateFault({ message: 'a promotion is already in progress', $metadata: { attempts: 2 } }));
+
+    const result = await promoteReplica(deps, input());
+
+    expect(result.outcome).toBe('changed');
+    expect(result.changes.map((c) => c.action)).toEqual(['promote read replica']);
+    expect(rdsMock.commandCalls(PromoteReadReplicaCommand)).toHaveLength(1);
+  });
+
   it('promotes an available replica once, with the configured backup retention, and records the apply lag', async () => {
     givenInstance(replica('available'));
     givenLag(0);
