@@ -219,6 +219,29 @@ export class Drill {
   }
 
   /**
+   * Starts several executions at once in this world (two cutovers racing for the lock, I4), on one
+   * simulated clock that moves only when all of them are idle.
+   */
+  async runConcurrently(inputs: unknown[]): Promise<DrillRun[]> {
+    const wallStart = performance.now();
+    const simStart = Date.now();
+    const publishedBefore = this.world.published.length;
+    const deniedBefore = this.world.iamDenials.length;
+    // Each execution holds its handlers on the shared clock; only the one driver below moves time.
+    const shared = { hold: <T>(work: () => Promise<T>) => this.clock.hold(work), drive: async (until: Promise<unknown>) => void (await until.catch(() => undefined)) };
+    const runs = inputs.map((input) => {
+      this.runs += 1;
+      return runLocally({ cutover: this.cutover, input, executionName: `drill-${this.runs}`, clock: shared, awaitTaskToken: (token) => this.world.awaitTaskToken(token), authorizeInvoke: (task) => this.authorizeInvoke(task) });
+    });
+    await this.clock.drive(Promise.allSettled(runs));
+    const results = await Promise.all(runs);
+    while (this.background.size > 0) await Promise.all([...this.background]);
+    const simulatedMs = Date.now() - simStart;
+    const wallMs = performance.now() - wallStart;
+    return results.map((result) => ({ result, report: this.reportOf(result, publishedBefore), simulatedMs, wallMs, stateTransitions: result.statesEntered.length, iamDenials: this.world.iamDenials.slice(deniedBefore).filter((d) => d.executionId === null || d.executionId === result.executionId) }));
+  }
+
+  /**
    * The state machine role's lambda:InvokeFunction of a Task's function. Refused, the Task fails as
    * Step Functions fails it: `Lambda.AWSLambdaException`, Lambda's AccessDeniedException as cause.
    */
