@@ -15,7 +15,7 @@ import { lambdaContext, loadLambdaHandler, preloadHandlers, runLocally, type Exe
 import { withinInvocation } from './invocation';
 import { SimClock } from './sim-clock';
 import { DEFAULT_TIMING, type TimingModel } from './timing';
-import { iamCallAuthorizer, installIam, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
+import { denialOf, iamCallAuthorizer, installIam, SimulatedWorld, WORLD_SLACK, type IamDenial } from './world';
 
 /** The drill's simulated start: a fixed moment, so two drills print the same timeline. */
 export const DRILL_EPOCH = new Date('2026-01-01T00:00:00.000Z');
@@ -251,18 +251,7 @@ export class Drill {
     if (!machine || !functionArn) throw new Error(`the IAM check cannot tell which function Task '${task.state}' invokes`);
     const decision = await this.iam.authorizeInvoke(machine.arn, functionArn);
     if (decision.allowed) return undefined;
-    this.world.iamDenials.push({
-      caller: machine.arn,
-      deployedName: decision.caller,
-      action: decision.action,
-      resource: decision.resource,
-      principal: decision.principal,
-      error: decision.error.name,
-      message: decision.error.message,
-      executionId: task.executionId,
-      state: task.state,
-      command: 'Invoke',
-    });
+    this.world.iamDenials.push(denialOf(decision, { caller: machine.arn, executionId: task.executionId, state: task.state, command: 'Invoke' }));
     return decision.error;
   }
 

@@ -153,6 +153,8 @@ async function arnOf(scope: RequestScope, service: string, resourceType: string,
  * (Route 53 developer guide, "Normalizing Route 53 condition key values", and "DNS domain name format"):
  * lower case, no trailing dot, and every character other than a–z, 0–9, `-`, `_` and the
  * label-separating `.` written as a backslash and its three-digit octal code (`*` → `\052`).
+ * Written here from the documentation rather than taken from the stack's own normalizer
+ * (stacks/names.ts), so that a mistake there fails the drill instead of being repeated by it.
  */
 export function normalizeRecordName(name: string): string {
   const decoded = name.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));

@@ -35,6 +35,25 @@ export class UnattributedCallError extends Error {
   override name = 'UnattributedCallError';
 }
 
+/** A refused decision as the drill records it: who was refused what, where, and in which execution and state. */
+export function denialOf(
+  decision: { caller: string; action: string; resource: string; principal: string; error: Error },
+  at: { caller: string; executionId: string | null; state: string | null; command: string },
+): IamDenial {
+  return {
+    caller: at.caller,
+    deployedName: decision.caller,
+    action: decision.action,
+    resource: decision.resource,
+    principal: decision.principal,
+    error: decision.error.name,
+    message: decision.error.message,
+    executionId: at.executionId,
+    state: at.state,
+    command: at.command,
+  };
+}
+
 export type AuthorizeResult = { allowed: true } | { allowed: false; denial: IamDenial; error: Error };
 
 /** How the world authorizes each call: by the calling Lambda's role, with the authorizer of the drilled template. */
@@ -57,18 +76,7 @@ export function iamCallAuthorizer(authorizer: IamAuthorizer): CallAuthorizer {
       return {
         allowed: false,
         error: decision.error,
-        denial: {
-          caller: invocation.functionName,
-          deployedName: decision.caller,
-          action: decision.action,
-          resource: decision.resource,
-          principal: decision.principal,
-          error: decision.error.name,
-          message: decision.error.message,
-          executionId: invocation.executionId,
-          state: invocation.state,
-          command: call.command,
-        },
+        denial: denialOf(decision, { caller: invocation.functionName, executionId: invocation.executionId, state: invocation.state, command: call.command }),
       };
     },
   };

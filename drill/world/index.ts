@@ -9,6 +9,6 @@ export { MUTATING_COMMANDS, type AwsCall } from './faults';
 export { WORLD_ACCOUNT, WORLD_CREDENTIALS, WORLD_SLACK, kubernetesStepsIdentity, shippedRbac } from './fixtures';
 export { handle, type Answer, type CallContext, type Handler } from './dispatch';
 export { SimulatedHostedZone, canonicalName } from './route53-zone';
-export { iamCallAuthorizer, UnattributedCallError, type CallAuthorizer, type IamDenial } from './authorization';
+export { denialOf, iamCallAuthorizer, UnattributedCallError, type CallAuthorizer, type IamDenial } from './authorization';
 export { installIam } from './iam';
 export { applyFaultSchedule, healWorld, sdkError, CONDITION_STATES, EARLIER_EXECUTION_ARN } from './fault-engine';
