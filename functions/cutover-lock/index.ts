@@ -6,10 +6,10 @@ import { defineStep } from '../shared/handler';
 import { acquireLock, LockInputSchema, releaseLock, type LockDeps } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { roleArnFromEnv } from '../shared/permissions';
+import { stepPermissions } from '../shared/permissions';
 
 const ddb = new DynamoDBClient(awsClientConfig());
-const iam = new IAMClient(awsClientConfig());
+const permissions = stepPermissions(new IAMClient(awsClientConfig()));
 
 const lockDeps = perInvocationEnv(
   z.object({
@@ -21,13 +21,7 @@ const lockDeps = perInvocationEnv(
     tableName: env.LOCK_TABLE_NAME,
     ttlSeconds: env.LOCK_TTL_SECONDS,
     now: () => clock.now(),
-    // The role ARN is read per invocation, and only by a dry run.
-    permissions: {
-      iam,
-      get roleArn() {
-        return roleArnFromEnv();
-      },
-    },
+    permissions,
   }),
 );
 

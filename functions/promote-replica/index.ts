@@ -6,19 +6,12 @@ import { defineStep } from '../shared/handler';
 import { promoteReplica } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { roleArnFromEnv } from '../shared/permissions';
+import { stepPermissions } from '../shared/permissions';
 
 // The Lambda's own (standby) Region: the control plane never calls the failing primary.
 const rds = new RDSClient(awsClientConfig());
 const cw = new CloudWatchClient(awsClientConfig());
-const iam = new IAMClient(awsClientConfig());
-/** The role ARN is read per invocation, and only by a dry run. */
-const permissions = {
-  iam,
-  get roleArn() {
-    return roleArnFromEnv();
-  },
-};
+const permissions = stepPermissions(new IAMClient(awsClientConfig()));
 
 export const handler = defineStep('Promote RDS replica', stepInput(RdsTargetSchema), (input) =>
   promoteReplica({ rds, cw, clock, permissions }, input),

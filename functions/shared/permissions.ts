@@ -55,6 +55,16 @@ export function roleArnFromEnv(source: NodeJS.ProcessEnv = process.env): string 
   ];
 }
 
+/** A step's permission checker: its IAM client, and its own role ARN read per invocation (only a dry run reads it). */
+export function stepPermissions(iam: PermissionDeps['iam']): PermissionDeps {
+  return {
+    iam,
+    get roleArn() {
+      return roleArnFromEnv();
+    },
+  };
+}
+
 /** The simulation request for one planned call (pure). */
 export function simulationRequest(roleArn: string, call: PlannedCall, marker?: string): SimulatePrincipalPolicyCommandInput {
   return {

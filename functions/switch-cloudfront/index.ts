@@ -4,18 +4,11 @@ import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchCloudFront } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { roleArnFromEnv } from '../shared/permissions';
+import { stepPermissions } from '../shared/permissions';
 
 /** The CloudFront control plane is global, served from us-east-1. */
 const cloudfront = new CloudFrontClient(awsClientConfig({ region: 'us-east-1' }));
-const iam = new IAMClient(awsClientConfig());
-/** The role ARN is read per invocation, and only by a dry run. */
-const permissions = {
-  iam,
-  get roleArn() {
-    return roleArnFromEnv();
-  },
-};
+const permissions = stepPermissions(new IAMClient(awsClientConfig()));
 
 export const handler = defineStep(STEP_NAME, stepInput(DistributionTargetSchema), (input) =>
   switchCloudFront({ cloudfront, permissions }, input),

@@ -4,18 +4,11 @@ import { defineStep } from '../shared/handler';
 import { STEP_NAME, switchDnsRecord } from './logic';
 import { awsClientConfig } from '../shared/aws-client';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { roleArnFromEnv } from '../shared/permissions';
+import { stepPermissions } from '../shared/permissions';
 
 /** The Route 53 control plane is global, served from us-east-1. */
 const route53 = new Route53Client(awsClientConfig({ region: 'us-east-1' }));
-const iam = new IAMClient(awsClientConfig());
-/** The role ARN is read per invocation, and only by a dry run. */
-const permissions = {
-  iam,
-  get roleArn() {
-    return roleArnFromEnv();
-  },
-};
+const permissions = stepPermissions(new IAMClient(awsClientConfig()));
 
 export const handler = defineStep(STEP_NAME, stepInput(DnsZoneTargetSchema), (input) =>
   switchDnsRecord({ route53, permissions }, input),
