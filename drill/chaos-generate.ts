@@ -1,6 +1,7 @@
 /**
- * Randomized fault schedules for the chaos runner: each combines 1 to 5 faults (transient or
- * permanent, lost responses included) and varies the run around them (mode, dry run, trigger and
+ * Randomized fault schedules for the chaos runner: each combines 1 to 5 faults of every kind the
+ * fault engine supports (errors and statuses, lost responses, delays, hangs, and every world
+ * condition, transient or permanent) and varies the run around them (mode, dry run, trigger and
  * approver, topology size, timing, two executions at once). Generated with fast-check from a seed:
  * the same seed gives the same schedules.
  */
@@ -88,24 +89,34 @@ const window = (): fc.Arbitrary<Pick<Fault, 'count' | 'after' | 'at' | 'for'>> =
     )
     .map(({ shape, after, at }) => ({ ...shape, ...(after === null ? {} : { after }), ...(at === null ? {} : { at }) }));
 
+/** A late answer: simulated seconds for AWS (some beyond the SDK's request timeout). */
+const awsDelay = (): fc.Arbitrary<Pick<Fault, 'count'> & { seconds: number }> =>
+  fc.record({ seconds: fc.integer({ min: 1, max: 30 }), count: fc.integer({ min: 1, max: 3 }) });
+
 const awsFault: fc.Arbitrary<Fault> = fc.constantFrom(...Object.keys(AWS_TARGETS)).chain((command) => {
   const target = AWS_TARGETS[command] ?? { mutating: false, errors: [THROTTLING] };
   const error = fc.record({ e: fc.constantFrom(...target.errors), w: window() }).map(({ e, w }): Fault => ({ target: `aws:${command}`, kind: 'error', error: e[0], status: e[1], ...w }));
   const hang = fc.integer({ min: 1, max: 2 }).map((c): Fault => ({ target: `aws:${command}`, kind: 'hang', count: c }));
   const lost = fc.integer({ min: 1, max: 2 }).map((c): Fault => ({ target: `aws:${command}`, kind: 'lost-response', count: c }));
+  const delay = awsDelay().map((d): Fault => ({ target: `aws:${command}`, kind: 'delay', ...d }));
   return target.mutating
-    ? fc.oneof({ weight: 3, arbitrary: error }, { weight: 3, arbitrary: lost }, { weight: 1, arbitrary: hang })
-    : fc.oneof({ weight: 4, arbitrary: error }, { weight: 1, arbitrary: hang });
+    ? fc.oneof({ weight: 3, arbitrary: error }, { weight: 3, arbitrary: lost }, { weight: 1, arbitrary: delay }, { weight: 1, arbitrary: hang })
+    : fc.oneof({ weight: 4, arbitrary: error }, { weight: 1, arbitrary: delay }, { weight: 1, arbitrary: hang });
 });
 
 const kubernetesFault: fc.Arbitrary<Fault> = fc.constantFrom(...KUBERNETES_ROUTES).chain((route) => {
   const target = `kubernetes:${route}`;
   const status = fc.record({ s: fc.constantFrom(...KUBERNETES_STATUSES), w: window() }).map(({ s, w }): Fault => ({ target, kind: 'status', status: s, ...w }));
-  return status;
+  const lost = fc.integer({ min: 1, max: 2 }).map((c): Fault => ({ target, kind: 'lost-response', count: c }));
+  // The stand-in answers over real HTTPS: its delays and hangs cost real time (a hang, the client's 10 s timeout), so they stay short and rare.
+  const delay = fc.integer({ min: 1, max: 20 }).map((tenths): Fault => ({ target, kind: 'delay', seconds: tenths / 10, count: 1 }));
+  const hang = fc.constant<Fault>({ target, kind: 'hang', count: 1 });
+  return route.startsWith('PATCH')
+    ? fc.oneof({ weight: 4, arbitrary: status }, { weight: 3, arbitrary: lost }, { weight: 1, arbitrary: delay }, { weight: 1, arbitrary: hang })
+    : fc.oneof({ weight: 4, arbitrary: status }, { weight: 1, arbitrary: lost }, { weight: 1, arbitrary: delay }, { weight: 1, arbitrary: hang });
 });
 
 /** World conditions, each with the values it takes (`records`: the topology's record count, for record indexes). */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- record indexes: for the record conditions
 const conditionFault = (records: number): fc.Arbitrary<Fault> =>
   fc.oneof(
     fc.constant<Fault>({ target: 'condition:replica-backing-up', kind: 'stuck', for: 120 }),
@@ -116,12 +127,21 @@ const conditionFault = (records: number): fc.Arbitrary<Fault> =>
     fc.constantFrom('CREATING', 'UPDATING').map((value): Fault => ({ target: 'condition:cluster-status', kind: 'stuck', value })),
     fc.constant<Fault>({ target: 'condition:cluster-authentication-mode', kind: 'stuck', value: 'CONFIG_MAP' }),
     fc.constant<Fault>({ target: 'condition:certificate-status', kind: 'stuck', value: 'PENDING_VALIDATION' }),
+    fc.constant<Fault>({ target: 'condition:certificate-first-record-only', kind: 'stuck' }),
+    fc
+      .record({ value: fc.constantFrom('UPDATING', 'CREATING', 'ARCHIVING'), after: fc.option(fc.integer({ min: 1, max: 6 }), { freq: 2 }) })
+      .map(({ value, after }): Fault => ({ target: 'condition:table-status', kind: 'stuck', value, ...(after === null ? {} : { after }) })),
     fc.constantFrom('user-pool', 'app-client').map((value): Fault => ({ target: 'condition:cognito-missing', kind: 'stuck', value })),
     fc.constantFrom(1, 21).map((value): Fault => ({ target: 'condition:primary-replicas-inaccessible', kind: 'stuck', value })),
     fc.constant<Fault>({ target: 'condition:rollout-progress-deadline-exceeded', kind: 'stuck' }),
+    fc.integer({ min: 1, max: 60 }).map((value): Fault => ({ target: 'condition:stale-rollout-condition', kind: 'stuck', value })),
     fc.constant<Fault>({ target: 'condition:cloudfront-origin-missing', kind: 'stuck' }),
     fc.constant<Fault>({ target: 'condition:cloudfront-never-deploys', kind: 'stuck' }),
     fc.constant<Fault>({ target: 'condition:dns-never-insync', kind: 'stuck' }),
+    fc
+      .record({ value: fc.integer({ min: 0, max: records - 1 }), at: fc.option(fc.integer({ min: 0, max: 600 }), { freq: 2 }) })
+      .map(({ value, at }): Fault => ({ target: 'condition:dns-record-cname', kind: 'stuck', value, ...(at === null ? {} : { at }) })),
+    fc.integer({ min: 0, max: records - 1 }).map((value): Fault => ({ target: 'condition:dns-record-missing', kind: 'stuck', value })),
     count().map((c): Fault => ({ target: 'condition:endpoint-unhealthy', kind: 'stuck', count: c })),
     fc.constant<Fault>({ target: 'condition:lock-held', kind: 'stuck', value: 'arn:aws:states:ap-northeast-1:123456789012:execution:dr-cutover:earlier-run' }),
   );

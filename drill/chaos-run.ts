@@ -6,13 +6,12 @@
  */
 import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
 import { parseConfig, type EnvironmentConfig } from '../stacks/config';
-import { applyFaultSchedule, healWorld } from './world';
 import { checkAll, type CallRecord, type ChaosRecord, type EndState, type ExecutionRecord, type Violation } from './chaos-checks';
 import { Drill, type DrillRun } from './drill';
 import type { FaultSchedule } from './fault-schedule';
 import { currentInvocation } from './invocation';
 import { drillConfig } from './main';
-import { WORLD_SLACK, type SimulatedWorld } from './world';
+import { applyFaultSchedule, healWorld, lastingConditions, WORLD_SLACK, type SimulatedWorld } from './world';
 
 /** The environment config a schedule drills: its topology's size, and a routing-policy first record. */
 export function scheduleConfig(env: string, schedule: FaultSchedule): EnvironmentConfig {
@@ -106,6 +105,15 @@ async function baseline(env: string, schedule: FaultSchedule, cache: BaselineCac
   }
 }
 
+/**
+ * The operator's re-run: the same input, except that a planned cutover the primary Region's lasting
+ * history blocks (its DynamoDB replicas inaccessible or removed) is re-run as an emergency cutover,
+ * as the blocker says.
+ */
+export function rerunInput(input: Record<string, unknown>, schedule: FaultSchedule): Record<string, unknown> {
+  return input.mode === 'planned' && lastingConditions(schedule).includes('primary-replicas-inaccessible') ? { ...input, mode: 'emergency' } : input;
+}
+
 export async function runSchedule(schedule: FaultSchedule, options: { env: string; baselines: BaselineCache }): Promise<ScheduleOutcome> {
   const config = scheduleConfig(options.env, schedule);
   const input = scheduleInput(schedule);
@@ -124,7 +132,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
   const world = drill.world;
   const executions: ExecutionRecord[] = [];
   let started = 0;
-  const runPhase = async (phase: 'first' | 'rerun', concurrent: number): Promise<DrillRun[]> => {
+  const runPhase = async (phase: 'first' | 'rerun', concurrent: number, input: Record<string, unknown>): Promise<DrillRun[]> => {
     const from = { calls: calls.length, kube: world.kube.requests.length, slack: world.slackPosts.length, published: world.published.length };
     const runs = concurrent > 1 ? await drill.runConcurrently(Array.from({ length: concurrent }, () => input)) : [await drill.run(input)];
     (world as SimulatedWorld & { noteVersion?: () => void }).noteVersion?.();
@@ -153,7 +161,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
     return runs;
   };
   try {
-    const first = await runPhase('first', schedule.concurrent ?? 1);
+    const first = await runPhase('first', schedule.concurrent ?? 1, input);
     let rto = first.find((r) => r.result.status === 'SUCCEEDED');
     if (!rto) {
       // What an operator does before running again: remove the causes, and approve this time.
@@ -162,7 +170,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
       const holder = (await world.lockItem())?.executionId?.S;
       if (holder !== undefined && executions.some((e) => e.executionId === holder)) await world.clearLock();
       if (schedule.trigger === 'alarm' && world.approver?.decision !== 'approve') world.approver = { decision: 'approve', afterSeconds: 30 };
-      const [rerun] = await runPhase('rerun', 1);
+      const [rerun] = await runPhase('rerun', 1, rerunInput(input, schedule));
       if (rerun?.result.status === 'SUCCEEDED') rto = rerun;
     }
     const chaos: ChaosRecord = {

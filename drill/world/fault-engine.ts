@@ -141,6 +141,8 @@ interface ConditionState {
   heal: (world: SimulatedWorld) => void;
   /** The condition models its own end (`until`); otherwise a `for` ends it with `heal`. */
   ownsEnd?: boolean;
+  /** Past events no operator can undo: heal leaves them, and a re-run meets them again. */
+  lasting?: boolean;
 }
 
 const text = (fault: Fault, fallback: string): string => (fault.kind === 'stuck' && fault.value !== undefined ? String(fault.value) : fallback);
@@ -223,6 +225,7 @@ export const CONDITION_STATES: Record<Condition, ConditionState> = {
     heal: () => undefined, // the DescribeTable fault goes with the other faults
   },
   'primary-replicas-inaccessible': {
+    lasting: true,
     set: (w, f) => w.primaryReplicasInaccessibleSince(w.now() - number(f, 21) * 3600_000),
     // The primary Region's history, not a fault: nothing to heal.
     heal: () => undefined,
@@ -281,6 +284,13 @@ export function applyFaultSchedule(world: SimulatedWorld, schedule: FaultSchedul
     if (fault.target.startsWith('aws:')) applyAwsFault(world, fault, startedAt);
     else if (fault.target.startsWith('kubernetes:')) applyKubernetesFault(world, fault, startedAt);
   }
+}
+
+/** The conditions of a schedule that heal leaves in place (see ConditionState.lasting). */
+export function lastingConditions(schedule: FaultSchedule): Condition[] {
+  return schedule.faults
+    .map((f) => f.target.slice('condition:'.length) as Condition)
+    .filter((c) => CONDITION_STATES[c]?.lasting === true);
 }
 
 /**

@@ -11,4 +11,4 @@ export { handle, type Answer, type CallContext, type Handler } from './dispatch'
 export { SimulatedHostedZone, canonicalName } from './route53-zone';
 export { denialOf, iamCallAuthorizer, UnattributedCallError, type CallAuthorizer, type IamDenial } from './authorization';
 export { installIam } from './iam';
-export { applyFaultSchedule, healWorld, sdkError, CONDITION_STATES, EARLIER_EXECUTION_ARN } from './fault-engine';
+export { applyFaultSchedule, healWorld, lastingConditions, sdkError, CONDITION_STATES, EARLIER_EXECUTION_ARN } from './fault-engine';

@@ -2,6 +2,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
+  ApiException,
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
@@ -230,10 +231,12 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/**
+ * The HTTP status of an answer the API server gave (the client's ApiException). Other errors may
+ * carry a numeric `code` too: the TimeoutError of an aborted request is a DOMException with code 23.
+ */
 function httpStatusOf(error: unknown): number | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
+  return error instanceof ApiException ? error.code : undefined;
 }
 
 /** The `reason`/`message` of a Kubernetes Status body, if the error carries one. */

@@ -85,7 +85,7 @@ export function assessTable(table: TableDescription, context: TableContext): Tab
   const warnings: string[] = [];
   const primaryIssue = (issue: string) => {
     if (mode === 'emergency') warnings.push(`${issue} (tolerated in emergency mode)`);
-    else problems.push(`${issue}; a planned cutover needs the primary replica ACTIVE`);
+    else problems.push(`${issue}; a planned cutover needs the primary replica ACTIVE; an emergency cutover does not`);
   };
   if (table.TableStatus !== 'ACTIVE') problems.push(`table is ${table.TableStatus ?? 'UNKNOWN'}`);
 

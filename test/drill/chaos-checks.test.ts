@@ -1,7 +1,9 @@
 import { checkAll, checkI1, checkI2, checkI3, checkI4, checkI5, checkI6, checkI7, failedState, type CallRecord, type ChaosRecord, type EndState, type ExecutionRecord } from '../../drill/chaos-checks';
-import { generateSchedules } from '../../drill/chaos-generate';
+import { AWS_TARGETS, generateSchedules } from '../../drill/chaos-generate';
 import { parseChaosArgs } from '../../drill/chaos';
-import { FaultScheduleSchema } from '../../drill/fault-schedule';
+import { CONDITIONS, FaultScheduleSchema, type FaultSchedule } from '../../drill/fault-schedule';
+import { rerunInput } from '../../drill/chaos-run';
+import { lastingConditions } from '../../drill/world';
 
 /**
  * Each invariant check on hand-made records: a clean record passes, and a record that breaks the
@@ -201,6 +203,30 @@ describe('chaos schedules', () => {
     expect(a.some((s) => s.topology?.firstRecordRouting !== undefined)).toBe(true);
     expect(a.some((s) => s.timing !== undefined)).toBe(true);
     expect(a.some((s) => s.concurrent === 2)).toBe(true);
+  });
+
+  it('use every fault kind of each target family and every world condition the engine supports', () => {
+    const faults = generateSchedules(3, 1000).flatMap((s) => s.faults);
+    const kindsOf = (family: string) => new Set(faults.filter((f) => f.target.startsWith(`${family}:`)).map((f) => f.kind));
+    expect(kindsOf('aws')).toEqual(new Set(['error', 'lost-response', 'delay', 'hang']));
+    expect(kindsOf('kubernetes')).toEqual(new Set(['status', 'lost-response', 'delay', 'hang']));
+    expect(kindsOf('condition')).toEqual(new Set(['stuck']));
+    const conditions = new Set(faults.filter((f) => f.target.startsWith('condition:')).map((f) => f.target.slice('condition:'.length)));
+    expect([...conditions].sort()).toEqual([...CONDITIONS].sort());
+    // Every AWS command the cutover sends is a target.
+    const commands = new Set(faults.filter((f) => f.target.startsWith('aws:')).map((f) => f.target.slice('aws:'.length)));
+    expect([...commands].sort()).toEqual(Object.keys(AWS_TARGETS).sort());
+  });
+
+  it('re-run a planned cutover that Seoul\'s lost DynamoDB replicas block as an emergency one, and any other with its own input', () => {
+    const planned = { mode: 'planned', dryRun: false, reason: 'chaos' };
+    const removed: FaultSchedule = { mode: 'planned', faults: [{ target: 'condition:primary-replicas-inaccessible', kind: 'stuck', value: 21 }] };
+    const healable: FaultSchedule = { mode: 'planned', faults: [{ target: 'condition:replica-lag', kind: 'stuck', value: 5 }] };
+    expect(lastingConditions(removed)).toEqual(['primary-replicas-inaccessible']);
+    expect(lastingConditions(healable)).toEqual([]);
+    expect(rerunInput(planned, removed)).toEqual({ ...planned, mode: 'emergency' });
+    expect(rerunInput(planned, healable)).toBe(planned);
+    expect(rerunInput({ ...planned, mode: 'emergency' }, removed)).toEqual({ ...planned, mode: 'emergency' });
   });
 
   it('refuses bad arguments with one line', () => {

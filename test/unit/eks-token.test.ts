@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import 'aws-sdk-client-mock-jest';
 import { createHash, createHmac } from 'node:crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
@@ -179,7 +180,7 @@ describe('eksKubeConnector', () => {
 });
 
 describe('toKubernetesError', () => {
-  const apiError = (code: number, body?: unknown) => Object.assign(new Error(`HTTP-Code: ${code}`), { code, body });
+  const apiError = (code: number, body?: unknown) => new ApiException(code, `HTTP-Code: ${code}`, body, {});
 
   it.each([
     [401, 'KubernetesAuthError'],
@@ -208,6 +209,18 @@ describe('toKubernetesError', () => {
       name: 'KubernetesUnavailableError',
       message: 'read deployment/ns/auth: Kubernetes API unreachable (ECONNREFUSED)',
     });
+  });
+
+  it('maps a request aborted by its timeout to KubernetesUnavailableError, not to an HTTP status', () => {
+    // AbortSignal.timeout() aborts with a DOMException named TimeoutError, whose legacy code is 23 (WHATWG DOM, DOMException names table).
+    const timedOut = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError', code: 23 });
+
+    expect(toKubernetesError(timedOut, 'read configmap/ns/x')).toMatchObject({
+      name: 'KubernetesUnavailableError',
+      message: 'read configmap/ns/x: Kubernetes API unreachable (TimeoutError)',
+    });
+    const aborted = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(toKubernetesError(aborted, 'read configmap/ns/x')).toMatchObject({ name: 'KubernetesUnavailableError' });
   });
 
   it('passes named cutover errors and unrelated errors through unchanged', () => {
