@@ -73,6 +73,15 @@ export class CutoverFunction extends nodejs.NodejsFunction {
     });
   }
 
+  /**
+   * What a grant to invoke this function covers: the function itself. The state machine invokes
+   * each step by its unqualified ARN (no Qualifier), so no version or alias (`<arn>:*`, the
+   * NodejsFunction default) is granted.
+   */
+  public override get resourceArnsForGrantInvoke(): string[] {
+    return [this.functionArn];
+  }
+
   /** A Lambda role with no managed policy: each step's grants are added by the stack. */
   static role(scope: Construct, id: string, description: string): iam.Role {
     const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });

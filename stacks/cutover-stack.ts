@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -196,6 +196,9 @@ export class CutoverStack extends Stack {
     // ARN when the name ends in a hyphen and six characters (`…/slack-signing-secret`), and then matches
     // nothing. The grants stay scoped to `<name>-??????`.
     const webhookSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', config.slack.webhookSecretName);
+    // GetSecretValue only (grantRead adds DescribeSecret, which no step calls), on `<name>-??????`:
+    // Secrets Manager appends six random characters to a secret's ARN.
+    const readSecret = (fn: iam.IGrantable, secret: secretsmanager.ISecret) => allow(fn, ['secretsmanager:GetSecretValue'], [`${secret.secretArn}-??????`]);
     const signingSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackSigningSecret', config.slack.signingSecretName);
     this.slackNotifier = new CutoverFunction(this, 'SlackNotifierFunction', {
       step: 'slack-notifier',
@@ -203,7 +206,7 @@ export class CutoverStack extends Stack {
       timeout: Duration.seconds(30),
       environment: { SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName, CONSOLE_REGION: config.standbyRegion },
     });
-    webhookSecret.grantRead(this.slackNotifier);
+    readSecret(this.slackNotifier, webhookSecret);
     this.eventsTopic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier));
     this.alarmTopic.addSubscription(new subscriptions.LambdaSubscription(this.slackNotifier));
     // The primary Region's replication alarms (PrimaryAlarmsStack) deliver here across Regions.
@@ -221,10 +224,12 @@ export class CutoverStack extends Stack {
         APPROVERS: JSON.stringify(config.approval.approvers),
       },
     });
-    signingSecret.grantRead(approvalCallback);
+    readSecret(approvalCallback, signingSecret);
     this.approvalsTable.grant(approvalCallback, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    // SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat on this state machine only.
-    this.stateMachine.stateMachine.grantTaskResponse(approvalCallback);
+    // The decision's answer, on this state machine only. Step Functions authorizes SendTask* against
+    // the ARN of the state machine whose task token is answered (see the README's IAM table); the
+    // callback never sends a heartbeat, so unlike grantTaskResponse this grants none.
+    allow(approvalCallback, ['states:SendTaskSuccess', 'states:SendTaskFailure'], [this.stateMachine.stateMachine.stateMachineArn]);
     // Slack cannot sign with SigV4: the function checks Slack's HMAC signature and the approver allow-list itself.
     this.approvalCallbackUrl = approvalCallback.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
@@ -286,10 +291,6 @@ export class CutoverStack extends Stack {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason: 'X-Ray tracing and CloudWatch Logs log delivery for Step Functions support no resource-level permissions.',
       },
-      ...Object.values(this.steps).map((fn) => ({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'Step Functions may invoke versions and aliases of this one step function (added by LambdaInvoke); no other function.',
-      })),
     );
     for (const publisher of [this.steps.notify, this.steps.requestApproval, this.executionEnded]) {
       Validations.of(this.roleOf(publisher)).acknowledge({

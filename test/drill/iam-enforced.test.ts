@@ -116,8 +116,11 @@ describe('the drill with one grant removed from the synthesized stack', () => {
       const functionId = Object.keys(t.Resources).find((k) => k.startsWith('PreflightFunction') && t.Resources[k]?.Type === 'AWS::Lambda::Function') ?? '';
       removedFrom = functionId;
       for (const s of statementsOf(t, 'CutoverStateMachineRoleDefaultPolicy')) {
-        if (!actions(s).includes('lambda:InvokeFunction') || !Array.isArray(s.Resource)) continue;
-        s.Resource = s.Resource.filter((r) => !JSON.stringify(r).includes(`"${functionId}"`));
+        if (!actions(s).includes('lambda:InvokeFunction')) continue;
+        const resources: Json[] = Array.isArray(s.Resource) ? s.Resource : s.Resource === undefined ? [] : [s.Resource];
+        // A statement left with no resource grants nothing: IAM requires one, so it names none that exists.
+        const kept = resources.filter((r) => !JSON.stringify(r).includes(`"${functionId}"`));
+        s.Resource = kept.length > 0 ? kept : 'arn:aws:lambda:ap-northeast-1:123456789012:function:none';
       }
     });
     expect(removedFrom).not.toBe('');

@@ -313,7 +313,7 @@ describe('alarms, the alarm trigger and the approval gate', () => {
     const sendTask = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     expect(sendTask).toEqual([
       expect.objectContaining({
-        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
         Resource: { Ref: expect.stringMatching(/^CutoverStateMachine/) },
       }),
     ]);
@@ -341,6 +341,17 @@ describe('alarms, the alarm trigger and the approval gate', () => {
         .map((s) => JSON.stringify(s.Resource));
     expect(secretResources('ApprovalCallbackFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.signingSecretName}-??????`)]);
     expect(secretResources('SlackNotifierFunctionRole')).toEqual([expect.stringContaining(`:secret:${config.slack.webhookSecretName}-??????`)]);
+  });
+
+  it('grants no secret action but GetSecretValue, and invokes each step function by its unqualified ARN only', () => {
+    const secretActions = ['SlackNotifierFunctionRole', 'ApprovalCallbackFunctionRole'].flatMap((role) =>
+      statementsOf(role).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretActions).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue']);
+    const invoke = statementsOf('CutoverStateMachineRole').filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+    const resources = invoke.flatMap((st) => (Array.isArray(st.Resource) ? (st.Resource as unknown[]) : [st.Resource]));
+    expect(resources.length).toBeGreaterThan(15);
+    for (const resource of resources) expect(resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Function[0-9A-F]{8}$/), 'Arn'] });
   });
 
   it('makes alarm-triggered runs wait at the gate with a timeout, by task token', () => {

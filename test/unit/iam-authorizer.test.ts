@@ -183,18 +183,6 @@ function without(template: CfnTemplate, removal: Removal): CfnTemplate {
   return copy;
 }
 
-/**
- * Grants of the shipped stack that no call of the product needs: CDK's grantRead adds
- * secretsmanager:DescribeSecret, grantTaskResponse adds states:SendTaskHeartbeat, and LambdaInvoke
- * grants the function's versions and aliases (`<arn>:*`), which the definition never invokes.
- */
-const OVER_PRIVILEGED = [
-  /SlackNotifierFunctionRoleDefaultPolicy.*: action secretsmanager:DescribeSecret$/,
-  /ApprovalCallbackFunctionRoleDefaultPolicy.*: action secretsmanager:DescribeSecret$/,
-  /ApprovalCallbackFunctionRoleDefaultPolicy.*: action states:SendTaskHeartbeat$/,
-  /CutoverStateMachineRoleDefaultPolicy.*: resource \{"Fn::Join":.*":\*"\]\]\}$/,
-];
-
 /** Every SDK command class the product's Lambdas construct (`new XCommand(`), from their sources. */
 function commandsInSources(dir = path.join(__dirname, '..', '..', 'functions')): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -236,11 +224,6 @@ describe.each(['prod', 'staging'] as const)('IAM on the synthesized %s stack', (
     let checked = 0;
     for (const removal of removals(template)) {
       const denied = await denials(without(template, removal), config, calls, functions, removal.roles);
-      if (OVER_PRIVILEGED.some((p) => p.test(removal.label))) {
-        // Still a finding: the shipped stack grants it, nothing needs it.
-        expect({ removal: removal.label, denied }).toEqual({ removal: removal.label, denied: [] });
-        continue;
-      }
       checked += 1;
       if (denied.length === 0) unneeded.push(removal.label);
       for (const d of denied) {
