@@ -5,22 +5,18 @@
  * healed and run again (I3); its end state is compared with a fault-free run of the same configuration.
  */
 import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
-import { parseConfig, type EnvironmentConfig } from '../stacks/config';
+import type { EnvironmentConfig } from '../stacks/config';
 import { checkAll, type CallRecord, type ChaosRecord, type EndState, type ExecutionRecord, type Violation } from './chaos-checks';
 import { Drill, type DrillRun } from './drill';
 import type { FaultSchedule } from './fault-schedule';
 import { currentInvocation } from './invocation';
-import { drillConfig } from './main';
+import { withTopology } from './scenarios';
+import { loadEnvironment } from '../stacks/environments';
 import { applyFaultSchedule, healWorld, lastingConditions, WORLD_SLACK, type SimulatedWorld } from './world';
 
 /** The environment config a schedule drills: its topology's size, and a routing-policy first record. */
 export function scheduleConfig(env: string, schedule: FaultSchedule): EnvironmentConfig {
-  const topology = schedule.topology ?? {};
-  const base = drillConfig({ env, tables: topology.tables, records: topology.records });
-  const routing = topology.firstRecordRouting;
-  const [first, ...rest] = base.route53.records;
-  if (!routing || !first) return base;
-  return parseConfig(base.name, { ...base, route53: { ...base.route53, records: [{ ...first, setIdentifier: 'seoul', ...routing }, ...rest] } });
+  return withTopology(loadEnvironment(env), schedule.topology ?? {});
 }
 
 /** The execution input a schedule starts (the same for a re-run). */

@@ -142,9 +142,15 @@ export class Drill {
     world.idle = (pending) => clock.idle(pending);
     const realRandom = Math.random;
     Math.random = seededRandom(options.seed ?? 1);
-    await options.arrange?.(world);
     const drill = new Drill(world, cutover, clock, config, iam, slackNotifier, approvalCallback);
     drill.realRandom = realRandom;
+    try {
+      await options.arrange?.(world);
+    } catch (error) {
+      // A schedule the world cannot apply (FaultScheduleError) leaves nothing running.
+      await drill.close();
+      throw error;
+    }
     return drill;
   }
 

@@ -10,7 +10,6 @@ import { renderReport } from '../bin/format';
 import { toPlainText, type SlackMessage } from '../functions/slack-notifier/logic';
 import type { CutoverReport } from '../functions/shared/contracts';
 import { rpoText } from '../functions/shared/rpo';
-import { parseConfig } from '../stacks/config';
 import { ENVIRONMENTS, loadEnvironment } from '../stacks/environments';
 import { stateLanes } from './definition';
 import { Drill, DRILL_EPOCH, type DrillRun } from './drill';
@@ -18,7 +17,7 @@ import type { ExecutionEvent } from './local-execution';
 import { drillResult, runMarks, runResult } from './result';
 import { drillResultJsonSchema, type RunResult } from './result-schema';
 import { FaultScheduleError, parseFaultSchedule } from './fault-schedule';
-import { findScenario, scenarioConfig, scenarioInput, scenarioOf, SCENARIOS, type Scenario } from './scenarios';
+import { findScenario, scenarioConfig, scenarioInput, scenarioOf, SCENARIOS, withTopology, type Scenario } from './scenarios';
 import type { SimulatedWorld } from './world';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -107,13 +106,7 @@ export class DrillUsageError extends Error {
 
 /** The environment config, grown to `tables` tables and `records` records when asked (for scale drills). */
 export function drillConfig(args: Pick<DrillArgs, 'env' | 'tables' | 'records'>) {
-  const base = loadEnvironment(args.env);
-  const tables = args.tables ? Array.from({ length: args.tables }, (_, i) => base.dynamodb.tables[i] ?? `drill_table_${i + 1}`) : base.dynamodb.tables;
-  const zone = base.route53.records[0]?.name.split('.').slice(1).join('.') ?? 'example.org';
-  const records = args.records
-    ? Array.from({ length: args.records }, (_, i) => base.route53.records[i] ?? { name: `r${i + 1}.${zone}`, type: 'A' as const })
-    : base.route53.records;
-  return parseConfig(base.name, { ...base, dynamodb: { tables }, route53: { ...base.route53, records } });
+  return withTopology(loadEnvironment(args.env), { ...(args.tables ? { tables: args.tables } : {}), ...(args.records ? { records: args.records } : {}) });
 }
 
 const sim = (at: number) => {
@@ -213,10 +206,17 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const printDocument = out;
   if (args.json) out = () => undefined;
   const config = scenarioConfig(scenario, drillConfig(args));
+  // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
+  let drill: Drill;
+  try {
+    drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: (args.mode ?? scenario.mode ?? 'emergency') === 'emergency' });
+  } catch (error) {
+    if (!(error instanceof FaultScheduleError)) throw error;
+    console.error(`${args.faults ?? scenario.name}: ${error.message}`);
+    return 2;
+  }
   out(`dr-cutover local drill: ${config.name} (${config.primaryRegion} → ${config.standbyRegion}), scenario ${scenario.name}${args['dry-run'] ? ', DRY RUN' : ''}`);
   out(`  ${scenario.description}`);
-  // Emergency cutovers run in a world where the primary Region is down; planned ones beside a healthy primary.
-  const drill = await Drill.create({ config, arrange: scenario.arrange, primaryOutage: (args.mode ?? scenario.mode ?? 'emergency') === 'emergency' });
   try {
     // On the drill's simulated clock (the alarm's time is a simulated moment).
     const input = scenarioInput(scenario, { ...(args['dry-run'] ? { dryRun: true } : {}), mode: args.mode });

@@ -163,6 +163,7 @@ export function stubClient(world: SimulatedWorld, client: unknown): Register {
   const service = serviceOf(client);
   return <I, O>(command: { name: string }, answer: Handler<I, O>) => {
     const name = command.name;
+    world.commands.add(name);
     stub.on(command as never).callsFake(async (input: I, getClient: () => { config: unknown }) => {
       const config = getClient().config as { region?: unknown; maxAttempts?: unknown };
       // IAM is global: its client may have no Region and signs for us-east-1 (IAM API reference, "Making Query requests").

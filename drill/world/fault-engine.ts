@@ -5,7 +5,7 @@
  */
 import { PreconditionFailed } from '@aws-sdk/client-cloudfront';
 import { PriorRequestNotComplete } from '@aws-sdk/client-route-53';
-import type { Condition, Fault, FaultSchedule } from '../fault-schedule';
+import { FaultScheduleError, type Condition, type Fault, type FaultSchedule } from '../fault-schedule';
 import type { KubeFaultKind } from '../kube';
 import { restoreDrOrigin } from './cloudfront';
 import { certificateNamesFor } from './fixtures';
@@ -70,6 +70,10 @@ function applyAwsFault(world: SimulatedWorld, fault: Fault, startedAt: number): 
   const { count, active } = windowOf(world, fault, startedAt);
   const base = { remaining: count, after: fault.after ?? 0, active };
   const command = commandOf(fault.target);
+  if (!world.commands.has(command)) {
+    const known = [...world.commands].map((c) => `aws:${c.replace(/Command$/, '')}`).sort();
+    throw new FaultScheduleError(`${fault.target}: the simulated world answers no such call, so the fault would never fire; use one of: ${known.join(', ')}`);
+  }
   switch (fault.kind) {
     case 'error':
       world.faults.add(command, { ...base, answer: () => { throw sdkError(fault.error, fault.status, fault.message); } });

@@ -113,6 +113,8 @@ export class SimulatedWorld {
   readonly iamDenials: IamDenial[] = [];
   /** The stubbed SDK clients (restored by stop()). */
   readonly stubs: Stub[] = [];
+  /** Every SDK command class the world answers (e.g. `PromoteReadReplicaCommand`). */
+  readonly commands = new Set<string>();
   kubeEndpoint: { endpoint: string; caData: string } | undefined;
   /** Kubernetes API requests as their callers sent them, each attributed to its invocation (set by start()). */
   kubeRequests: KubernetesRequestLog | undefined;

@@ -62,6 +62,7 @@ describe('a bad fault file', () => {
     ['a count of zero', JSON.stringify({ faults: [{ target: 'aws:Publish', kind: 'error', error: 'InternalFailure', count: 0 }] }), /: faults\[0\]\.count: /],
     ['an unknown timing', JSON.stringify({ faults: [], timing: { cloudfrontDeploySecs: 40 } }), /: timing\.cloudfrontDeploySecs: unknown timing 'cloudfrontDeploySecs'/],
     ['text that is not JSON', '{ "faults": [', /: not JSON \(/],
+    ['an AWS call the world never answers', JSON.stringify({ faults: [{ target: 'aws:PromoteReplica', kind: 'error', error: 'InternalFailure' }] }), /: aws:PromoteReplica: the simulated world answers no such call, so the fault would never fire; use one of: .*aws:PromoteReadReplica/],
   ])('exits 2 with one line naming the bad field: %s', async (name, text, message) => {
     const file = badFile(`${name.replace(/\W+/g, '-')}.json`, text);
     const run = await drillOutput(['--faults', file]);
