@@ -170,7 +170,9 @@ export function checkI3(r: ChaosRecord): Violation[] {
   if (real && promotes === 0) v.push({ invariant: 'I3', message: 'a cutover succeeded without promoting the replica' });
   if (r.restarts > Math.max(r.configVersions, 0)) v.push({ invariant: 'I3', message: `Auth restarted ${r.restarts} times for ${r.configVersions} ConfigMap version(s)` });
   if (r.baseline && r.executions.some((e) => e.status === 'SUCCEEDED')) {
-    const diff = diffEndState(r.endState, r.baseline);
+    // A lock left to expire (I5 allows it, with a note) is the one difference a broken lock table may leave.
+    const end = lockLeftToExpire(r) ? { ...r.endState, lockHolder: r.baseline.lockHolder } : r.endState;
+    const diff = diffEndState(end, r.baseline);
     if (diff.length > 0) v.push({ invariant: 'I3', message: `the end state differs from a fault-free run: ${diff.join('; ')}` });
   }
   return v;
@@ -251,14 +253,22 @@ export function checkI5(r: ChaosRecord): Violation[] {
     if (!/Cause: \S/.test(failure)) v.push({ invariant: 'I5', message: `failed execution ${e.executionId}: the Slack message gives no cause` });
   }
   const ours = r.executions.map((e) => e.executionId);
-  const deleteBroken = r.schedule.faults.some((f) => f.target === 'aws:DeleteItem' && f.count === 'always' && f.kind !== 'delay');
   const holders = new Set([...r.executions.filter((e) => e.status === 'FAILED').map((e) => e.lockHolderAfter), r.endState.lockHolder]);
   for (const holder of holders) {
-    if (holder === undefined || !ours.includes(holder)) continue;
-    const noted = r.executions.some((e) => e.slackTexts.some((t) => /expire/i.test(t)));
-    if (!(deleteBroken && noted)) v.push({ invariant: 'I5', message: `the cutover lock was left held by ${holder}${deleteBroken ? ' and no message says it is left to expire' : ''}` });
+    if (holder === undefined || !ours.includes(holder) || lockLeftToExpire(r)) continue;
+    v.push({ invariant: 'I5', message: `the cutover lock was left held by ${holder}${lockDeleteBroken(r) ? ' and no message says it is left to expire' : ''}` });
   }
   return v;
+}
+
+/** The schedule broke the lock table's delete for the rest of the run. */
+function lockDeleteBroken(r: ChaosRecord): boolean {
+  return r.schedule.faults.some((f) => f.target === 'aws:DeleteItem' && f.count === 'always' && f.kind !== 'delay');
+}
+
+/** A lock the run could not release, with a Slack message saying it is left to expire: the one held lock allowed. */
+export function lockLeftToExpire(r: ChaosRecord): boolean {
+  return lockDeleteBroken(r) && r.executions.some((e) => e.slackTexts.some((t) => /expire/i.test(t)));
 }
 
 /** I6: no secret value appears in an execution's history, output, a Slack message, an SNS message, or a call's input. */

@@ -101,6 +101,11 @@ async function baseline(env: string, schedule: FaultSchedule, cache: BaselineCac
   }
 }
 
+/** Deployment patches the stand-in accepted (2xx): a refused one, or a hung one (status 0), changed nothing. */
+export function acceptedRestarts(requests: ReadonlyArray<{ method: string; path: string; status: number }>): number {
+  return requests.filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/') && r.status >= 200 && r.status < 300).length;
+}
+
 /**
  * The operator's re-run: the same input, except that a planned cutover the primary Region's lasting
  * history blocks (its DynamoDB replicas inaccessible or removed) is re-run as an emergency cutover,
@@ -183,7 +188,7 @@ export async function runSchedule(schedule: FaultSchedule, options: { env: strin
       executions,
       promotes: world.effects.filter((e) => e.kind === 'promote').length,
       configVersions: versions.size,
-      restarts: world.kube.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/') && r.status < 300).length,
+      restarts: acceptedRestarts(world.kube.requests),
       endState: await endStateOf(world),
       baseline: null,
     };

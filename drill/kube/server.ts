@@ -57,6 +57,7 @@ export interface RequestLogEntry {
   /** Path without the query string. */
   path: string;
   contentType: string | undefined;
+  /** The HTTP status answered (a lost response: the one the change got); 0: never answered (a hang, nothing applied). */
   status: number;
 }
 

@@ -272,9 +272,22 @@ function applyCondition(world: SimulatedWorld, fault: Fault, startedAt: number):
   const state = CONDITION_STATES[condition];
   const { from, until } = windowOf(world, fault, startedAt);
   const set = () => state.set(world, fault, until);
-  if (from > world.now()) setTimeout(set, from - world.now());
+  if (from > world.now()) later(world, set, from - world.now());
   else set();
-  if (!state.ownsEnd && Number.isFinite(until)) setTimeout(() => state.heal(world), until - world.now());
+  if (!state.ownsEnd && Number.isFinite(until)) later(world, () => state.heal(world), until - world.now());
+}
+
+/** Conditions still to start or end on the world's clock: heal cancels them, so none fires into a re-run. */
+const pendingTimers = new WeakMap<SimulatedWorld, Set<ReturnType<typeof setTimeout>>>();
+
+function later(world: SimulatedWorld, action: () => void, delayMs: number): void {
+  const timers = pendingTimers.get(world) ?? new Set();
+  pendingTimers.set(world, timers);
+  const timer = setTimeout(() => {
+    timers.delete(timer);
+    action();
+  }, delayMs);
+  timers.add(timer);
 }
 
 /** Installs every fault of a schedule into the world (simulated times count from now), plus its approver and timing. */
@@ -302,6 +315,8 @@ export function lastingConditions(schedule: FaultSchedule): Condition[] {
  * cutover converges. The approver (if any) approves: a healthy approval gate is one that is answered.
  */
 export function healWorld(world: SimulatedWorld): void {
+  for (const timer of pendingTimers.get(world) ?? []) clearTimeout(timer);
+  pendingTimers.delete(world);
   world.clearFaults();
   for (const state of Object.values(CONDITION_STATES)) state.heal(world);
   world.approver = { decision: 'approve', afterSeconds: 60, ...(world.approver?.slackUserId ? { slackUserId: world.approver.slackUserId } : {}) };

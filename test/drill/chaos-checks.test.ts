@@ -2,7 +2,7 @@ import { checkAll, checkI1, checkI2, checkI3, checkI4, checkI5, checkI6, checkI7
 import { AWS_TARGETS, generateSchedules } from '../../drill/chaos-generate';
 import { parseChaosArgs } from '../../drill/chaos';
 import { CONDITIONS, FaultScheduleSchema, type FaultSchedule } from '../../drill/fault-schedule';
-import { rerunInput } from '../../drill/chaos-run';
+import { acceptedRestarts, rerunInput } from '../../drill/chaos-run';
 import { lastingConditions } from '../../drill/world';
 
 /**
@@ -99,6 +99,12 @@ describe('chaos invariant checks', () => {
     // Two at once: the lock's loser failed and the other completed; nothing to re-run.
     expect(checkI3({ ...clean(), executions: [failedRun({ error: 'CutoverLockHeldError' }), execution({ phase: 'concurrent', executionId: `${EXEC}-2` })] })).toEqual([]);
     expect(checkI3({ ...clean(), executions: [failedRun(), failedRun({ phase: 'concurrent', executionId: `${EXEC}-2` })] }).map((v) => v.message)).toContain('a failed run was not re-run after healing');
+    // A succeeded cutover whose lock the table would not release: the end state may differ by that lock only, and only with the note.
+    const brokenDelete: FaultSchedule = { faults: [{ target: 'aws:DeleteItem', kind: 'error', error: 'InternalServerError', count: 'always' }] };
+    const heldAtEnd = { ...clean(), schedule: brokenDelete, endState: { ...end, lockHolder: EXEC } };
+    expect(checkI3(heldAtEnd)[0]?.message).toMatch(/^the end state differs from a fault-free run: lockHolder/);
+    expect(checkI3({ ...heldAtEnd, executions: [execution({ slackTexts: ['The cutover lock will expire at 01:30 UTC'] })] })).toEqual([]);
+    expect(checkI3({ ...heldAtEnd, endState: { ...heldAtEnd.endState, dns: {} }, executions: [execution({ slackTexts: ['The cutover lock will expire at 01:30 UTC'] })] })[0]?.message).toMatch(/differs from a fault-free run: dns/);
   });
 
   it('I4: two concurrent executions that both change the world is a violation', () => {
@@ -227,6 +233,19 @@ describe('chaos schedules', () => {
     expect(rerunInput(planned, removed)).toEqual({ ...planned, mode: 'emergency' });
     expect(rerunInput(planned, healable)).toBe(planned);
     expect(rerunInput({ ...planned, mode: 'emergency' }, removed)).toEqual({ ...planned, mode: 'emergency' });
+  });
+
+  it('count as Auth restarts the Deployment patches the API accepted, not those refused or never answered', () => {
+    const deployment = '/apis/apps/v1/namespaces/portforge/deployments/auth';
+    expect(
+      acceptedRestarts([
+        { method: 'PATCH', path: deployment, status: 0 },
+        { method: 'PATCH', path: deployment, status: 429 },
+        { method: 'GET', path: deployment, status: 200 },
+        { method: 'PATCH', path: '/api/v1/namespaces/portforge/configmaps/auth-config', status: 200 },
+        { method: 'PATCH', path: deployment, status: 200 },
+      ]),
+    ).toBe(1);
   });
 
   it('refuses bad arguments with one line', () => {

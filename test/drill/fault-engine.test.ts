@@ -54,6 +54,28 @@ describe('the fault engine', () => {
     }
   });
 
+  it('cancels on heal a condition still to start, and one still to end: neither fires into the re-run', async () => {
+    // The lock is held until 3600 s, and the record turns into a CNAME at 600 s: the first run fails at the lock long before either.
+    const drill = await drillWith({
+      faults: [
+        { target: 'condition:lock-held', kind: 'stuck', value: 'arn:aws:states:ap-northeast-1:123456789012:execution:dr-cutover:earlier-run', for: 3600 },
+        { target: 'condition:dns-record-cname', kind: 'stuck', value: 0, at: 600 },
+      ],
+    });
+    try {
+      const run = await drill.run(input);
+      expect(run.result.error).toBe('CutoverLockHeldError');
+      healWorld(drill.world);
+      const rerun = await drill.run(input);
+      expect(rerun.result.status).toBe('SUCCEEDED');
+      expect(rerun.simulatedMs).toBeGreaterThan(600_000);
+      const record = config.route53.records[0];
+      expect(record && drill.world.zoneOf(record).get(record.name, 'CNAME')).toBeUndefined();
+    } finally {
+      await drill.close();
+    }
+  });
+
   it('answers a Kubernetes PATCH with a status, then lets the retry through', async () => {
     const drill = await drillWith({ faults: [{ target: 'kubernetes:PATCH configmap', kind: 'status', status: 409 }] });
     try {
